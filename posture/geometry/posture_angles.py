@@ -1,0 +1,105 @@
+"""Static posture angles: craniovertebral angle, head tilt, shoulder tilt.
+
+Image angles are measured against the image horizontal; a tilted camera adds its
+roll to every one of them, which calibration removes (``camera_roll_deg``, +
+when the camera is rolled clockwise as seen from behind it, so that the true
+horizontal appears rotated counter-clockwise in the image).
+
+Craniovertebral angle (CVA). The anatomical CVA is the angle between the
+horizontal through the C7 spinous process and the line from C7 to the ear
+tragus. The pose model has neither point: its ear point stands for the tragus,
+and its shoulder point is the shoulder joint, in front of and below C7. C7 is
+estimated from the shoulder by a fixed offset in head-neck units: with
+``s`` the ear-to-shoulder distance in the image,
+
+    C7 = shoulder + s * (C7_BACK_FRACTION * backwards + C7_UP_FRACTION * up)
+
+The fractions are fitted on rendered bodies whose true C7 and tragus are known
+(benchmarks/accuracy.py) and checked on bodies not used for the fit. The raw
+ear-shoulder angle reads about 12 deg too high and is never reported as CVA.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from posture.geometry.trunk import View
+from posture.landmarks.types import (
+    LEFT_EAR,
+    LEFT_SHOULDER,
+    RIGHT_EAR,
+    RIGHT_SHOULDER,
+    PoseLandmarks,
+)
+
+C7_BACK_FRACTION = 0.30
+C7_UP_FRACTION = 0.20
+MIN_VISIBILITY = 0.5
+
+
+def _image_angle_deg(dx: float, dy_down: float, camera_roll_deg: float) -> float:
+    """Angle of an image vector against the true horizontal, + = counter-clockwise on screen."""
+    return float(np.degrees(np.arctan2(-dy_down, dx)) - camera_roll_deg)
+
+
+def estimate_c7_px(pose: PoseLandmarks, view: View, camera_roll_deg: float = 0.0) -> np.ndarray:
+    """Estimated C7 position (pixels) in a side view; see the module docstring."""
+    ear, shoulder = _side_points(pose, view)
+    s = float(np.linalg.norm(ear - shoulder))
+    back, up = _side_axes(view, camera_roll_deg)
+    return shoulder + s * (C7_BACK_FRACTION * back + C7_UP_FRACTION * up)
+
+
+def cva_deg(pose: PoseLandmarks, view: View, camera_roll_deg: float = 0.0) -> float | None:
+    """Craniovertebral angle (deg) in a side view; None in other views or without ear/shoulder."""
+    if view not in ("left", "right"):
+        return None
+    near_ear = LEFT_EAR if view == "left" else RIGHT_EAR
+    near_shoulder = LEFT_SHOULDER if view == "left" else RIGHT_SHOULDER
+    if not (pose.visible(near_ear, MIN_VISIBILITY) and pose.visible(near_shoulder, MIN_VISIBILITY)):
+        return None
+    ear, _ = _side_points(pose, view)
+    c7 = estimate_c7_px(pose, view, camera_roll_deg)
+    back, up = _side_axes(view, camera_roll_deg)
+    d = ear - c7
+    forward_px = -float(np.dot(d, back))
+    up_px = float(np.dot(d, up))
+    return float(np.degrees(np.arctan2(up_px, forward_px)))
+
+
+def _side_points(pose: PoseLandmarks, view: View) -> tuple[np.ndarray, np.ndarray]:
+    """(tragus proxy, shoulder) in pixels: the camera-side ear, the mean of both shoulders."""
+    xy = pose.image_xy
+    ear = xy[LEFT_EAR] if view == "left" else xy[RIGHT_EAR]
+    shoulder = (xy[LEFT_SHOULDER] + xy[RIGHT_SHOULDER]) / 2
+    return ear.astype(float), shoulder.astype(float)
+
+
+def _side_axes(view: View, camera_roll_deg: float) -> tuple[np.ndarray, np.ndarray]:
+    """Unit image vectors (backwards, up) of a side-on subject, pixel y pointing down."""
+    a = np.radians(camera_roll_deg)
+    right = np.array([np.cos(a), -np.sin(a)])  # true horizontal, to image right
+    up = np.array([-np.sin(a), -np.cos(a)])
+    # Left side to the camera: the subject faces image-left, so backwards is image-right.
+    back = right if view == "left" else -right
+    return back, up
+
+
+def head_tilt_deg(
+    left_eye_px: np.ndarray, right_eye_px: np.ndarray, camera_roll_deg: float = 0.0
+) -> float:
+    """Eye line vs horizontal in a front view; + = subject's left eye lower."""
+    d = left_eye_px - right_eye_px
+    # Facing the camera, the left eye is on image-right: a lower left eye turns the
+    # right->left vector clockwise on screen, i.e. a negative screen angle.
+    return -_image_angle_deg(float(d[0]), float(d[1]), camera_roll_deg)
+
+
+def shoulder_tilt_deg(pose: PoseLandmarks, camera_roll_deg: float = 0.0) -> float | None:
+    """Shoulder line vs horizontal in a front view; + = subject's left shoulder lower."""
+    if not (
+        pose.visible(LEFT_SHOULDER, MIN_VISIBILITY) and pose.visible(RIGHT_SHOULDER, MIN_VISIBILITY)
+    ):
+        return None
+    d = pose.image_xy[LEFT_SHOULDER] - pose.image_xy[RIGHT_SHOULDER]
+    return -_image_angle_deg(float(d[0]), float(d[1]), camera_roll_deg)

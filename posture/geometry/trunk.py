@@ -1,0 +1,96 @@
+"""Trunk frame and side-of-subject (view) from the pose landmarks.
+
+The trunk's up axis is the spine line (mid-hip -> mid-shoulder) when both hips
+are visible, otherwise the camera's up (a level camera; see calibration).
+Its left axis is the shoulder line, so the trunk frame turns with the
+shoulders. Shoulder elevation does not roll the frame: head lateral flexion is
+measured against an upright trunk, not against a shrug.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from posture.geometry.rotations import FACING_CAMERA, decompose_head_angles, frame_from_axes
+from posture.landmarks.types import (
+    LEFT_EAR,
+    LEFT_HIP,
+    LEFT_SHOULDER,
+    NOSE,
+    RIGHT_EAR,
+    RIGHT_HIP,
+    RIGHT_SHOULDER,
+    PoseLandmarks,
+)
+
+View = Literal["front", "left", "right", "unknown"]
+
+MIN_VISIBILITY = 0.5
+# Beyond this trunk yaw (deg) from facing the camera, the subject is seen from the side.
+SIDE_VIEW_YAW_DEG = 55.0
+CAMERA_UP = np.array([0.0, -1.0, 0.0])
+
+
+def trunk_frame(pose: PoseLandmarks, camera_up: np.ndarray = CAMERA_UP) -> np.ndarray | None:
+    """Trunk frame (columns = left, back, up in camera axes), or None without both shoulders."""
+    if not (pose.visible(LEFT_SHOULDER, 0.3) and pose.visible(RIGHT_SHOULDER, 0.3)):
+        return None
+    w = pose.world_xyz
+    left = w[LEFT_SHOULDER] - w[RIGHT_SHOULDER]
+    up = camera_up
+    if pose.visible(LEFT_HIP, MIN_VISIBILITY) and pose.visible(RIGHT_HIP, MIN_VISIBILITY):
+        up = (w[LEFT_SHOULDER] + w[RIGHT_SHOULDER]) / 2 - (w[LEFT_HIP] + w[RIGHT_HIP]) / 2
+    return frame_from_axes(left, up)
+
+
+def trunk_yaw_deg(frame: np.ndarray) -> float:
+    """Trunk yaw relative to squarely facing the camera; + = turned to the subject's left."""
+    rotation, _, _ = decompose_head_angles(FACING_CAMERA.T @ frame)
+    return rotation
+
+
+def classify_view(pose: PoseLandmarks, frame: np.ndarray | None) -> View:
+    """Which side of the subject faces the camera: 'front', 'left', 'right' or 'unknown'.
+
+    The trunk yaw from the 3D shoulder line says front or side; the direction
+    the nose points in the image (ahead of the ears) says which side, because
+    the model's depth sign is the less reliable cue.
+    """
+    if frame is None:
+        return "unknown"
+    yaw = trunk_yaw_deg(frame)
+    if abs(yaw) < SIDE_VIEW_YAW_DEG and not _profile_in_image(pose):
+        return "front" if abs(yaw) < 90 else "unknown"
+    facing = _nose_direction_x(pose)
+    if facing is None:
+        # Turned to the subject's left (+yaw) shows their right side.
+        return "right" if yaw > 0 else "left"
+    # Left side to the camera: the subject faces image-left.
+    return "left" if facing < 0 else "right"
+
+
+def _nose_direction_x(pose: PoseLandmarks) -> float | None:
+    """Signed image-x offset of the nose from the ears' midpoint (pixels), or None."""
+    if not pose.visible(NOSE, 0.3):
+        return None
+    ears = [i for i in (LEFT_EAR, RIGHT_EAR) if pose.visible(i, 0.3)]
+    if not ears:
+        return None
+    ear_x = float(np.mean(pose.image_xy[ears, 0]))
+    return float(pose.image_xy[NOSE, 0] - ear_x)
+
+
+def _profile_in_image(pose: PoseLandmarks) -> bool:
+    """True when the shoulders overlap in the image while the head is clearly side-on."""
+    xy = pose.image_xy
+    shoulder_w = abs(xy[LEFT_SHOULDER, 0] - xy[RIGHT_SHOULDER, 0])
+    ear_to_shoulder = np.linalg.norm(
+        (xy[LEFT_EAR] + xy[RIGHT_EAR]) / 2 - (xy[LEFT_SHOULDER] + xy[RIGHT_SHOULDER]) / 2
+    )
+    nose_dx = _nose_direction_x(pose)
+    if nose_dx is None or ear_to_shoulder < 1e-6:
+        return False
+    ear_w = abs(xy[LEFT_EAR, 0] - xy[RIGHT_EAR, 0])
+    return bool(shoulder_w < 0.35 * ear_to_shoulder and abs(nose_dx) > 1.5 * max(ear_w, 1.0))

@@ -1,0 +1,330 @@
+"""Open a video, an image or a webcam and stream upright RGB frames with timestamps.
+
+Videos are decoded with PyAV so that every frame carries its presentation time
+in seconds from the container (never ``index / fps``: 29.97 is not 29) and the
+rotation stored by phones is applied. Frames are yielded one at a time, so
+memory does not grow with the length of the video.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from posture.errors import InputError
+
+VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm"})
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp"})
+# Frames larger than this (long side, pixels) are scaled down while decoding: the
+# models work on 256 px crops, so a 4K frame only costs time and memory.
+DEFAULT_MAX_SIDE_PX = 1920
+
+MediaKind = Literal["image", "video", "camera"]
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What the container says about the input (sizes are upright display sizes)."""
+
+    path: str
+    kind: MediaKind
+    width: int
+    height: int
+    fps: float | None
+    frame_count: int | None
+    duration_s: float | None
+    rotation_deg: int = 0
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One upright RGB frame (uint8, HxWx3) and its time in seconds."""
+
+    index: int
+    t_s: float
+    rgb: np.ndarray
+
+
+@dataclass
+class DecodeStatus:
+    """What went wrong while streaming, for the report's warnings."""
+
+    warnings: list[str] = field(default_factory=list)
+    frames_decoded: int = 0
+
+
+def supported_types_sentence() -> str:
+    videos = ", ".join(sorted(e.lstrip(".") for e in VIDEO_EXTENSIONS))
+    images = ", ".join(sorted(e.lstrip(".") for e in IMAGE_EXTENSIONS if e != ".jpeg"))
+    return f"a video ({videos}) or an image ({images})"
+
+
+def check_input_path(path: str | os.PathLike[str]) -> Path:
+    """Refuse paths that cannot be an input, with one sentence saying why."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"File not found: {p}. Check the path and try again.")
+    if p.is_dir():
+        raise InputError(
+            f"{p} is a folder, not a file: give one video or image "
+            "(use 'posture batch' for a folder of recordings)."
+        )
+    ext = p.suffix.lower()
+    if ext not in VIDEO_EXTENSIONS | IMAGE_EXTENSIONS:
+        kind = f"'{ext}'" if ext else "a file without an extension"
+        raise InputError(
+            f"{p.name} is {kind}, which posture cannot read: use {supported_types_sentence()}."
+        )
+    if p.stat().st_size == 0:
+        raise InputError(f"{p} is empty (0 bytes): record or export it again.")
+    return p
+
+
+def _scaled_size(width: int, height: int, max_side_px: int | None) -> tuple[int, int]:
+    if not max_side_px or max(width, height) <= max_side_px:
+        return width, height
+    scale = max_side_px / max(width, height)
+    # Even sizes keep yuv420p encoders of annotated output happy.
+    return max(2, int(round(width * scale / 2)) * 2), max(2, int(round(height * scale / 2)) * 2)
+
+
+def _rotate_upright(rgb: np.ndarray, rotation_deg: int) -> np.ndarray:
+    """Apply the container's display rotation (counter-clockwise degrees, as PyAV reports it)."""
+    k = int(round(rotation_deg / 90.0)) % 4
+    if k == 0:
+        return rgb
+    return np.ascontiguousarray(np.rot90(rgb, k=k))
+
+
+class ImageSource:
+    """A still photo as a one-frame source (EXIF orientation applied by OpenCV)."""
+
+    def __init__(self, path: Path, max_side_px: int | None = DEFAULT_MAX_SIDE_PX) -> None:
+        import cv2
+
+        data = np.fromfile(str(path), dtype=np.uint8)
+        bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+        if bgr is None or bgr.size == 0:
+            raise InputError(
+                f"{path.name} is not a readable image (damaged, or not really "
+                f"{path.suffix.lstrip('.').upper()}): export the photo again."
+            )
+        h, w = bgr.shape[:2]
+        tw, th = _scaled_size(w, h, max_side_px)
+        if (tw, th) != (w, h):
+            bgr = cv2.resize(bgr, (tw, th), interpolation=cv2.INTER_AREA)
+        self._rgb = np.ascontiguousarray(bgr[:, :, ::-1])
+        self.info = MediaInfo(str(path), "image", w, h, None, 1, None, 0)
+        self.status = DecodeStatus()
+
+    def frames(self) -> Iterator[Frame]:
+        self.status.frames_decoded = 1
+        yield Frame(0, 0.0, self._rgb)
+
+    def close(self) -> None:
+        pass
+
+
+class VideoSource:
+    """A video file decoded with PyAV; frames are upright and timestamped from the container."""
+
+    def __init__(self, path: Path, max_side_px: int | None = DEFAULT_MAX_SIDE_PX) -> None:
+        import av
+
+        self._path = path
+        self._max_side_px = max_side_px
+        self.status = DecodeStatus()
+        try:
+            container = av.open(str(path), metadata_errors="ignore")
+        except (av.FFmpegError, UnicodeDecodeError, ValueError) as err:
+            raise InputError(
+                f"{path.name} is not a readable video (damaged, incomplete, or not "
+                "really a video): export it again, for example as MP4 (H.264)."
+            ) from err
+        if not container.streams.video:
+            container.close()
+            raise InputError(f"{path.name} has no video track: choose a file that has one.")
+        self._container = container
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        self._stream = stream
+        first = self._peek_first_frame()
+        rotation = int(getattr(first, "rotation", 0) or 0)
+        w, h = first.width, first.height
+        if rotation % 180:
+            w, h = h, w
+        fps = float(stream.average_rate) if stream.average_rate else None
+        duration_s = None
+        if stream.duration is not None and stream.time_base is not None:
+            duration_s = float(stream.duration * stream.time_base)
+        elif container.duration is not None:
+            duration_s = container.duration / 1_000_000
+        frame_count = int(stream.frames) if stream.frames else None
+        if frame_count is None and fps and duration_s:
+            frame_count = int(round(fps * duration_s))
+        self.info = MediaInfo(str(path), "video", w, h, fps, frame_count, duration_s, rotation)
+        self._first = first
+
+    def _peek_first_frame(self):  # -> av.VideoFrame
+        import av
+
+        try:
+            for frame in self._container.decode(self._stream):
+                return frame
+        except (av.FFmpegError, ValueError) as err:
+            self._container.close()
+            raise InputError(
+                f"{self._path.name} is damaged: no video frame could be decoded. "
+                "Export or copy it again."
+            ) from err
+        self._container.close()
+        raise InputError(f"{self._path.name} contains no video frames: record or export it again.")
+
+    def _to_rgb(self, frame, rotation_deg: int) -> np.ndarray:
+        tw, th = _scaled_size(frame.width, frame.height, self._max_side_px)
+        if (tw, th) != (frame.width, frame.height):
+            frame = frame.reformat(width=tw, height=th, format="rgb24")
+        return _rotate_upright(frame.to_ndarray(format="rgb24"), rotation_deg)
+
+    def _raw_frames(self):
+        yield self._first
+        import av
+
+        try:
+            yield from self._container.decode(self._stream)
+        except (av.FFmpegError, ValueError):
+            self.status.warnings.append(
+                "The video ends early or is damaged after "
+                f"{self.status.frames_decoded} frames; only those frames were analysed."
+            )
+
+    def frames(self) -> Iterator[Frame]:
+        t0: float | None = None
+        last_t = -np.inf
+        fps = self.info.fps or 30.0
+        skipped = 0
+        for index, frame in enumerate(self._raw_frames()):
+            if frame.time is None:
+                t_s = (last_t + 1.0 / fps) if np.isfinite(last_t) else 0.0
+            else:
+                if t0 is None:
+                    t0 = float(frame.time)
+                t_s = float(frame.time) - t0
+            if t_s <= last_t:
+                skipped += 1  # duplicated or out-of-order timestamp: cannot be placed in time
+                continue
+            last_t = t_s
+            rotation = int(getattr(frame, "rotation", 0) or 0)
+            self.status.frames_decoded += 1
+            yield Frame(index, round(t_s, 6), self._to_rgb(frame, rotation))
+        if skipped:
+            self.status.warnings.append(
+                f"{skipped} frame(s) with repeated or out-of-order timestamps were skipped."
+            )
+
+    def close(self) -> None:
+        self._container.close()
+
+
+class CameraSource:
+    """A local webcam by index (CLI use); times are seconds since the first frame."""
+
+    def __init__(self, index: int, max_side_px: int | None = DEFAULT_MAX_SIDE_PX) -> None:
+        import cv2
+
+        self._cap = cv2.VideoCapture(index)
+        if not self._cap.isOpened():
+            raise InputError(
+                f"Camera {index} could not be opened: check that it is connected, "
+                "not used by another program, and that access is allowed."
+            )
+        ok, bgr = self._cap.read()
+        if not ok or bgr is None:
+            self._cap.release()
+            raise InputError(f"Camera {index} opened but gave no picture: try another index.")
+        self._first = bgr
+        self._max_side_px = max_side_px
+        h, w = bgr.shape[:2]
+        fps = self._cap.get(cv2.CAP_PROP_FPS) or None
+        self.info = MediaInfo(f"camera:{index}", "camera", w, h, fps, None, None, 0)
+        self.status = DecodeStatus()
+        self.stop_requested = False
+
+    def frames(self) -> Iterator[Frame]:
+        import cv2
+
+        t0 = time.monotonic()
+        bgr = self._first
+        index = 0
+        while bgr is not None and not self.stop_requested:
+            h, w = bgr.shape[:2]
+            tw, th = _scaled_size(w, h, self._max_side_px)
+            if (tw, th) != (w, h):
+                bgr = cv2.resize(bgr, (tw, th), interpolation=cv2.INTER_AREA)
+            self.status.frames_decoded += 1
+            yield Frame(index, time.monotonic() - t0, np.ascontiguousarray(bgr[:, :, ::-1]))
+            index += 1
+            ok, bgr = self._cap.read()
+            if not ok:
+                break
+
+    def close(self) -> None:
+        self._cap.release()
+
+
+MediaSource = ImageSource | VideoSource | CameraSource
+
+
+def open_media(
+    path: str | os.PathLike[str], max_side_px: int | None = DEFAULT_MAX_SIDE_PX
+) -> MediaSource:
+    """Open a video or image file, refusing bad input with one plain sentence."""
+    p = check_input_path(path)
+    if p.suffix.lower() in IMAGE_EXTENSIONS:
+        return ImageSource(p, max_side_px)
+    return VideoSource(p, max_side_px)
+
+
+def prefetch(frames: Iterator[Frame], max_queued: int = 4) -> Iterator[Frame]:
+    """Decode ahead in a thread (bounded queue) so decoding overlaps inference."""
+    q: queue.Queue = queue.Queue(maxsize=max_queued)
+    done = object()
+    stop = threading.Event()
+
+    def worker() -> None:
+        try:
+            for f in frames:
+                while not stop.is_set():
+                    try:
+                        q.put(f, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+        except BaseException as err:  # handed to the consumer, raised there
+            q.put(err)
+            return
+        q.put(done)
+
+    thread = threading.Thread(target=worker, name="posture-decode", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=2.0)

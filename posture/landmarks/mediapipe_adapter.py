@@ -1,0 +1,300 @@
+"""The one place that talks to MediaPipe: frames in, the project's landmark arrays out.
+
+MediaPipe 0.10.21's legacy solutions run offline with the models in its wheel:
+Pose (full model, ``model_complexity=1``; 0 and 2 try to download) and
+FaceMesh with refined eyes and lips. Around them this adapter:
+- picks one subject (largest and most central when several people are in view)
+  and follows them by running Pose on a crop around where they were;
+- runs FaceMesh on a crop around the head found by Pose, so that a face that is
+  small in the frame still gets enough pixels;
+- counts the people in view now and then, so the report can warn.
+One instance serves one stream (MediaPipe's video mode needs increasing times).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from posture.landmarks.types import (
+    LEFT_EAR,
+    LEFT_EYE,
+    LEFT_SHOULDER,
+    N_POSE,
+    NOSE,
+    RIGHT_EAR,
+    RIGHT_EYE,
+    RIGHT_SHOULDER,
+    FaceLandmarks,
+    FrameLandmarks,
+    PoseLandmarks,
+)
+
+MAX_PEOPLE_COUNTED = 3
+# Re-count people in view this often (seconds of video) and retry a lost subject this often.
+RECOUNT_INTERVAL_S = 3.0
+REACQUIRE_INTERVAL_S = 0.25
+# Long side (px) of the frame used to search for people; search is coarse by design.
+SEARCH_MAX_SIDE_PX = 960
+# Crops move only when the subject drifts more than this fraction of their size,
+# which keeps MediaPipe's own frame-to-frame tracking stable.
+ROI_HYSTERESIS = 0.12
+
+
+@dataclass(frozen=True)
+class Box:
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @property
+    def centre(self) -> np.ndarray:
+        return np.array([(self.x0 + self.x1) / 2, (self.y0 + self.y1) / 2])
+
+    @property
+    def size(self) -> float:
+        return max(self.x1 - self.x0, self.y1 - self.y0)
+
+    def clip(self, width: int, height: int) -> Box:
+        return Box(max(0.0, self.x0), max(0.0, self.y0), min(width, self.x1), min(height, self.y1))
+
+    def int_slices(self) -> tuple[slice, slice]:
+        return slice(int(self.y0), int(np.ceil(self.y1))), slice(
+            int(self.x0), int(np.ceil(self.x1))
+        )
+
+    def far_from(self, other: Box) -> bool:
+        shift = float(np.linalg.norm(self.centre - other.centre))
+        return shift > ROI_HYSTERESIS * other.size or abs(self.size - other.size) > (
+            ROI_HYSTERESIS * other.size
+        )
+
+
+def _square(centre: np.ndarray, side: float) -> Box:
+    h = side / 2
+    return Box(centre[0] - h, centre[1] - h, centre[0] + h, centre[1] + h)
+
+
+def _pose_from_result(result, box: Box, crop_w: int, crop_h: int) -> PoseLandmarks | None:
+    if result.pose_landmarks is None:
+        return None
+    lms = result.pose_landmarks.landmark
+    xy = np.array([[p.x * crop_w + box.x0, p.y * crop_h + box.y0] for p in lms], dtype=float)
+    vis = np.array([p.visibility for p in lms], dtype=float)
+    if result.pose_world_landmarks is not None:
+        world = np.array([[p.x, p.y, p.z] for p in result.pose_world_landmarks.landmark], float)
+    else:
+        world = np.full((N_POSE, 3), np.nan)
+    return PoseLandmarks(xy, vis, world)
+
+
+def _face_from_result(result, box: Box, crop_w: int, crop_h: int) -> FaceLandmarks | None:
+    if not result.multi_face_landmarks:
+        return None
+    lms = result.multi_face_landmarks[0].landmark
+    xyz = np.array(
+        [[p.x * crop_w + box.x0, p.y * crop_h + box.y0, p.z * crop_w] for p in lms], dtype=float
+    )
+    return FaceLandmarks(xyz)
+
+
+def person_box(pose: PoseLandmarks, width: int, height: int) -> Box:
+    """Generous box around a person's landmarks (visible or predicted), clipped to the frame."""
+    xy = pose.image_xy[np.isfinite(pose.image_xy).all(axis=1)]
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    centre = (lo + hi) / 2
+    side = max(float(np.max(hi - lo)) * 1.4, 96.0)
+    return _square(centre, side).clip(width, height)
+
+
+def head_box(pose: PoseLandmarks) -> Box | None:
+    """Square around the head for FaceMesh, sized from the ears, eyes and shoulders."""
+    head_pts = [i for i in (NOSE, LEFT_EYE, RIGHT_EYE, LEFT_EAR, RIGHT_EAR) if pose.visible(i, 0.3)]
+    if NOSE not in head_pts:
+        return None
+    xy = pose.image_xy
+    centre = np.mean(xy[head_pts], axis=0)
+    ear_w = float(np.linalg.norm(xy[LEFT_EAR] - xy[RIGHT_EAR]))
+    eye_w = float(np.linalg.norm(xy[LEFT_EYE] - xy[RIGHT_EYE]))
+    neck = float(np.linalg.norm(xy[NOSE] - (xy[LEFT_SHOULDER] + xy[RIGHT_SHOULDER]) / 2))
+    side = max(2.4 * ear_w, 5.0 * eye_w, 0.9 * neck, 48.0)
+    return _square(centre, side)
+
+
+class MediaPipeLandmarker:
+    """Pose and face landmarks for one stream of frames.
+
+    Args:
+        video_mode: True for videos and live frames (tracking between frames),
+            False for unrelated still images.
+        with_face: run FaceMesh (head angles need it; CVA does not).
+    """
+
+    def __init__(self, video_mode: bool = True, with_face: bool = True) -> None:
+        import mediapipe as mp
+
+        self._mp = mp
+        self._video_mode = video_mode
+        self._pose = mp.solutions.pose.Pose(
+            static_image_mode=not video_mode,
+            model_complexity=1,  # the full model; 0 and 2 are not in the wheel
+            smooth_landmarks=False,  # we filter with real timestamps ourselves
+            enable_segmentation=False,
+        )
+        self._pose_search = mp.solutions.pose.Pose(
+            static_image_mode=True, model_complexity=1, enable_segmentation=False
+        )
+        self._face = (
+            mp.solutions.face_mesh.FaceMesh(
+                static_image_mode=not video_mode, max_num_faces=1, refine_landmarks=True
+            )
+            if with_face
+            else None
+        )
+        self._roi: Box | None = None
+        self._face_roi: Box | None = None
+        self._last_centre: np.ndarray | None = None
+        self._next_search_t = -np.inf
+        self._next_count_t = 0.0
+        self.max_people_seen = 0
+
+    def close(self) -> None:
+        self._pose.close()
+        self._pose_search.close()
+        if self._face is not None:
+            self._face.close()
+
+    def __enter__(self) -> MediaPipeLandmarker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- people search -------------------------------------------------------------
+
+    def find_people(self, rgb: np.ndarray) -> list[Box]:
+        """Boxes of up to three people: find one, grey them out, search again."""
+        import cv2
+
+        h, w = rgb.shape[:2]
+        scale = min(1.0, SEARCH_MAX_SIDE_PX / max(h, w))
+        img = cv2.resize(rgb, (int(w * scale), int(h * scale))) if scale < 1 else rgb.copy()
+        boxes: list[Box] = []
+        for _ in range(MAX_PEOPLE_COUNTED):
+            result = self._pose_search.process(img)
+            pose = _pose_from_result(result, Box(0, 0, 0, 0), img.shape[1], img.shape[0])
+            if pose is None:
+                break
+            box = person_box(pose, img.shape[1], img.shape[0])
+            tight = _shrink(box, 1 / 1.4)
+            sy, sx = tight.int_slices()
+            if img[sy, sx].size == 0:
+                break
+            img[sy, sx] = 127
+            boxes.append(Box(box.x0 / scale, box.y0 / scale, box.x1 / scale, box.y1 / scale))
+        return boxes
+
+    def _choose(self, boxes: list[Box], width: int, height: int) -> Box:
+        if self._last_centre is not None:
+            return min(boxes, key=lambda b: float(np.linalg.norm(b.centre - self._last_centre)))
+        frame_centre = np.array([width / 2, height / 2])
+        diag = float(np.hypot(width, height))
+
+        def score(b: Box) -> float:
+            area = (b.x1 - b.x0) * (b.y1 - b.y0)
+            off_centre = float(np.linalg.norm(b.centre - frame_centre)) / diag
+            return area * (1.0 - off_centre)
+
+        return max(boxes, key=score)
+
+    # -- per frame -----------------------------------------------------------------
+
+    def process(self, rgb: np.ndarray, t_s: float) -> FrameLandmarks:
+        """Landmarks of the followed subject in one upright RGB frame."""
+        h, w = rgb.shape[:2]
+        people: int | None = None
+        if self._roi is None and t_s >= self._next_search_t:
+            boxes = self.find_people(rgb)
+            people = len(boxes)
+            self._next_count_t = t_s + RECOUNT_INTERVAL_S
+            if boxes:
+                self._roi = self._choose(boxes, w, h)
+            else:
+                self._next_search_t = t_s + REACQUIRE_INTERVAL_S
+        elif self._roi is not None and self._video_mode and t_s >= self._next_count_t:
+            people = len(self.find_people(rgb))
+            self._next_count_t = t_s + RECOUNT_INTERVAL_S
+        if people is not None:
+            self.max_people_seen = max(self.max_people_seen, people)
+
+        pose = self._track_pose(rgb) if self._roi is not None else None
+        face = self._track_face(rgb, pose)
+        return FrameLandmarks(t_s, w, h, pose, face, people)
+
+    def _track_pose(self, rgb: np.ndarray) -> PoseLandmarks | None:
+        h, w = rgb.shape[:2]
+        roi = self._roi
+        assert roi is not None
+        sy, sx = roi.int_slices()
+        crop = np.ascontiguousarray(rgb[sy, sx])
+        box = Box(
+            float(sx.start),
+            float(sy.start),
+            float(sx.start + crop.shape[1]),
+            float(sy.start + crop.shape[0]),
+        )
+        if crop.shape[0] < 16 or crop.shape[1] < 16:
+            self._roi = None
+            return None
+        pose = _pose_from_result(self._pose.process(crop), box, crop.shape[1], crop.shape[0])
+        if pose is None:
+            self._roi = None  # lost: search the whole frame next time
+            return None
+        new_roi = person_box(pose, w, h)
+        if not self._video_mode or new_roi.far_from(roi):
+            self._roi = new_roi
+        self._last_centre = new_roi.centre
+        return pose
+
+    def _track_face(self, rgb: np.ndarray, pose: PoseLandmarks | None) -> FaceLandmarks | None:
+        if self._face is None:
+            return None
+        h, w = rgb.shape[:2]
+        target = head_box(pose) if pose is not None else None
+        if target is None:
+            # No body found (a face close-up): search the whole frame.
+            result = self._face.process(rgb)
+            return _face_from_result(result, Box(0, 0, w, h), w, h)
+        if self._face_roi is None or not self._video_mode or target.far_from(self._face_roi):
+            self._face_roi = target
+        box = self._face_roi.clip(w, h)
+        sy, sx = box.int_slices()
+        crop = np.ascontiguousarray(rgb[sy, sx])
+        if crop.shape[0] < 16 or crop.shape[1] < 16:
+            return None
+        box = Box(
+            float(sx.start),
+            float(sy.start),
+            float(sx.start + crop.shape[1]),
+            float(sy.start + crop.shape[0]),
+        )
+        face = _face_from_result(self._face.process(crop), box, crop.shape[1], crop.shape[0])
+        if face is None and not self._video_mode:
+            face = _face_from_result(self._face.process(rgb), Box(0, 0, w, h), w, h)
+        return face
+
+
+def _crop(rgb: np.ndarray, box: Box) -> tuple[np.ndarray, Box]:
+    """Contiguous crop of ``rgb`` inside ``box`` and the exact pixel box it covers."""
+    sy, sx = box.int_slices()
+    crop = np.ascontiguousarray(rgb[sy, sx])
+    x0, y0 = float(sx.start), float(sy.start)
+    return crop, Box(x0, y0, x0 + crop.shape[1], y0 + crop.shape[0])
+
+
+def _shrink(box: Box, factor: float) -> Box:
+    c = box.centre
+    hw, hh = (box.x1 - box.x0) * factor / 2, (box.y1 - box.y0) * factor / 2
+    return Box(c[0] - hw, c[1] - hh, c[0] + hw, c[1] + hh)

@@ -1,0 +1,66 @@
+"""The project's own landmark arrays: what every model backend must produce."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# MediaPipe Pose (BlazePose, 33 points) indices used by the geometry.
+NOSE = 0
+LEFT_EYE = 2
+RIGHT_EYE = 5
+LEFT_EAR = 7
+RIGHT_EAR = 8
+MOUTH_LEFT = 9
+MOUTH_RIGHT = 10
+LEFT_SHOULDER = 11
+RIGHT_SHOULDER = 12
+LEFT_HIP = 23
+RIGHT_HIP = 24
+N_POSE = 33
+N_FACE = 478
+
+# Skeleton drawn on annotated output (pairs of pose indices, upper body first).
+POSE_EDGES: tuple[tuple[int, int], ...] = (
+    (11, 12), (11, 13), (13, 15), (12, 14), (14, 16), (11, 23), (12, 24), (23, 24),
+    (23, 25), (25, 27), (24, 26), (26, 28), (7, 2), (2, 0), (0, 5), (5, 8), (9, 10),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PoseLandmarks:
+    """Body landmarks of one subject in one frame.
+
+    Attributes:
+        image_xy: (33, 2) pixel positions in the full upright frame.
+        visibility: (33,) model confidence that the point is visible, 0..1.
+        world_xyz: (33, 3) metres, origin between the hips, axes parallel to the
+            camera's (x right, y down, z away from the camera).
+    """
+
+    image_xy: np.ndarray
+    visibility: np.ndarray
+    world_xyz: np.ndarray
+
+    def visible(self, index: int, min_visibility: float = 0.5) -> bool:
+        return bool(self.visibility[index] >= min_visibility)
+
+
+@dataclass(frozen=True)
+class FaceLandmarks:
+    """Face mesh of the subject: (478, 3) pixels; z is depth in the same pixel scale as x."""
+
+    xyz: np.ndarray
+
+
+@dataclass(frozen=True)
+class FrameLandmarks:
+    """Everything the models found in one frame."""
+
+    t_s: float
+    width: int
+    height: int
+    pose: PoseLandmarks | None
+    face: FaceLandmarks | None
+    people_in_view: int | None = None  # counted on some frames only; None = not counted

@@ -1,0 +1,320 @@
+"""Frames in, report out: the one code path the CLI, the dashboard and benchmarks share."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from posture.annotate import AnnotatedVideoWriter, draw_overlay, write_annotated_image
+from posture.errors import InputError
+from posture.geometry.measure import ANGLE_KEYS, FrameMeasurement, measure_frame
+from posture.geometry.trunk import View
+from posture.io.media import Frame, MediaInfo, MediaSource, open_media, prefetch
+from posture.landmarks.mediapipe_adapter import MediaPipeLandmarker
+from posture.landmarks.types import FrameLandmarks
+from posture.progress import NullProgress, Progress
+from posture.report import Report
+from posture.signals.filters import OneEuroFilter, clean_series
+from posture.signals.rom import ROM_KEYS, Neutral, find_neutral, range_of_motion
+
+STATIC_KEYS = ("cva_deg", "head_tilt_deg", "shoulder_tilt_deg")
+MIN_ROM_DURATION_S = 1.0
+DOMINANT_VIEW_FRACTION = 0.7
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """Settings of one analysis; units in the names.
+
+    Attributes:
+        view: force 'front', 'left' or 'right'; None detects it per frame.
+        camera_roll_deg: camera roll from calibration (0 = level camera assumed).
+        max_side_px: frames are scaled down to this long side while decoding.
+        cutoff_hz: zero-phase low-pass cutoff for file analysis (voluntary neck
+            movement is below ~1.5 Hz; 3 Hz keeps peaks and removes jitter).
+        max_gap_s: gaps up to this long are interpolated before filtering.
+        hampel_window_s: window of the outlier filter.
+        neutral_deg: the subject's neutral head angles from a calibration profile;
+            None finds a still period at the start of the recording.
+    """
+
+    view: View | None = None
+    camera_roll_deg: float = 0.0
+    max_side_px: int | None = 1920
+    cutoff_hz: float = 3.0
+    max_gap_s: float = 0.3
+    hampel_window_s: float = 0.5
+    neutral_deg: dict[str, float] | None = None
+
+
+@dataclass
+class LiveSmoother:
+    """Causal One Euro smoothing of every angle, for overlays and live feedback."""
+
+    filters: dict[str, OneEuroFilter] = field(
+        default_factory=lambda: {k: OneEuroFilter(1.0, 0.05) for k in ANGLE_KEYS}
+    )
+
+    def __call__(self, m: FrameMeasurement) -> dict[str, float | None]:
+        out: dict[str, float | None] = {}
+        for k, f in self.filters.items():
+            v = f(m.t, getattr(m, k))
+            out[k] = None if math.isnan(v) else v
+        return out
+
+
+FrameHook = Callable[[Frame, FrameLandmarks, FrameMeasurement], None]
+
+
+def measure_frames(
+    frames: Iterable[Frame],
+    landmarker: MediaPipeLandmarker,
+    options: AnalysisOptions,
+    progress: Progress,
+    on_frame: FrameHook | None = None,
+) -> list[FrameMeasurement]:
+    """Landmarks and angles for every frame; frames are not kept."""
+    out: list[FrameMeasurement] = []
+    for frame in frames:
+        lm = landmarker.process(frame.rgb, frame.t_s)
+        m = measure_frame(lm, options.view, options.camera_roll_deg)
+        out.append(m)
+        if on_frame is not None:
+            on_frame(frame, lm, m)
+        progress.advance()
+    return out
+
+
+def analyze_source(
+    source: MediaSource,
+    options: AnalysisOptions = AnalysisOptions(),
+    progress: Progress | None = None,
+    annotated_path: str | os.PathLike[str] | None = None,
+    on_frame: FrameHook | None = None,
+) -> Report:
+    """Analyse an opened source. Raises InputError when no person is found at all."""
+    progress = progress or NullProgress()
+    info = source.info
+    is_image = info.kind == "image"
+    smoother = LiveSmoother()
+    writer = (
+        AnnotatedVideoWriter(annotated_path, info.fps) if annotated_path and not is_image else None
+    )
+    still: list[np.ndarray] = []
+
+    def hook(frame: Frame, lm: FrameLandmarks, m: FrameMeasurement) -> None:
+        if annotated_path is not None:
+            overlay = draw_overlay(frame.rgb, lm, smoother(m) if not is_image else m.to_dict())
+            if writer is not None:
+                writer.write(overlay, frame.t_s)
+            else:
+                still.append(overlay)
+        if on_frame is not None:
+            on_frame(frame, lm, m)
+
+    progress.start(info.frame_count, "Analysing")
+    try:
+        with MediaPipeLandmarker(video_mode=not is_image) as landmarker:
+            frames = source.frames() if is_image else prefetch(source.frames())
+            measurements = measure_frames(frames, landmarker, options, progress, hook)
+            people_max = landmarker.max_people_seen
+        if not any(m.valid for m in measurements):
+            what = "photo" if is_image else "video"
+            raise InputError(
+                f"No person was found in {os.path.basename(info.path)}: use a {what} where "
+                "the head and shoulders are clearly visible, well lit, and facing or "
+                "side-on to the camera."
+            )
+        report = assemble_report(info, measurements, options, people_max, source.status.warnings)
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    finally:
+        progress.close()
+    if writer is not None:
+        writer.commit()
+    if still and annotated_path is not None:
+        write_annotated_image(annotated_path, still[0])
+    return report
+
+
+def analyze(
+    path: str | os.PathLike[str],
+    options: AnalysisOptions = AnalysisOptions(),
+    progress: Progress | None = None,
+    annotated_path: str | os.PathLike[str] | None = None,
+    on_frame: FrameHook | None = None,
+) -> Report:
+    """Analyse a video or image file (see :func:`analyze_source`)."""
+    source = open_media(path, options.max_side_px)
+    try:
+        return analyze_source(source, options, progress, annotated_path, on_frame)
+    finally:
+        source.close()
+
+
+# -- from per-frame measurements to the report ------------------------------------------
+
+
+def _series(measurements: list[FrameMeasurement]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    t = np.array([m.t for m in measurements], dtype=float)
+    raw = {
+        k: np.array([np.nan if getattr(m, k) is None else getattr(m, k) for m in measurements])
+        for k in ANGLE_KEYS
+    }
+    return t, raw
+
+
+def _dominant_view(measurements: list[FrameMeasurement]) -> str:
+    views = Counter(m.view for m in measurements if m.valid and m.view != "unknown")
+    if not views:
+        return "unknown"
+    view, n = views.most_common(1)[0]
+    return view if n >= DOMINANT_VIEW_FRACTION * sum(views.values()) else "mixed"
+
+
+def _median_or_none(x: np.ndarray) -> float | None:
+    return round(float(np.nanmedian(x)), 1) if np.isfinite(x).any() else None
+
+
+def assemble_report(
+    info: MediaInfo,
+    measurements: list[FrameMeasurement],
+    options: AnalysisOptions,
+    people_max: int,
+    decode_warnings: list[str],
+) -> Report:
+    """Filter the series, find neutral and range of motion, and fill in the report."""
+    t, raw = _series(measurements)
+    is_image = info.kind == "image"
+    clean = {
+        k: raw[k]
+        if is_image
+        else clean_series(t, raw[k], options.max_gap_s, options.hampel_window_s, options.cutoff_hz)
+        for k in ANGLE_KEYS
+    }
+    frames = []
+    for i, m in enumerate(measurements):
+        d = m.to_dict()
+        for k in ANGLE_KEYS:
+            v = clean[k][i]
+            d[k] = round(float(v), 2) if np.isfinite(raw[k][i]) and np.isfinite(v) else None
+        frames.append(d)
+
+    warnings = list(decode_warnings)
+    rom, neutral = _rom(t, clean, options, is_image, warnings)
+    summary = {k: _median_or_none(clean[k]) for k in STATIC_KEYS}
+    summary["rom"] = rom
+    n_valid = sum(m.valid for m in measurements)
+    warnings += _quality_warnings(measurements, raw, people_max, is_image)
+    duration = float(t[-1] - t[0]) if len(t) > 1 else 0.0
+    input_d = {
+        "path": info.path,
+        "kind": "image" if is_image else "video",
+        "width": info.width,
+        "height": info.height,
+        "fps": round(info.fps, 3) if info.fps else None,
+        "frame_count": len(measurements),
+        "duration_s": round(info.duration_s, 3) if info.duration_s else round(duration, 3),
+    }
+    extra = {
+        "neutral": None
+        if neutral is None
+        else {
+            "source": neutral.source,
+            "t_start_s": neutral.t_start_s,
+            "t_end_s": neutral.t_end_s,
+            **{k: round(v, 2) for k, v in neutral.values_deg.items()},
+        },
+        "settings": {
+            "view": options.view or "auto",
+            "camera_roll_deg": options.camera_roll_deg,
+            "cutoff_hz": options.cutoff_hz,
+        },
+    }
+    quality = {
+        "valid_frame_fraction": round(n_valid / len(measurements), 4),
+        "people_in_view_max": people_max or None,
+        "warnings": warnings,
+    }
+    return Report(input_d, _dominant_view(measurements), frames, summary, quality, [], extra)
+
+
+def _rom(
+    t: np.ndarray,
+    clean: dict[str, np.ndarray],
+    options: AnalysisOptions,
+    is_image: bool,
+    warnings: list[str],
+) -> tuple[dict[str, float | None], Neutral | None]:
+    empty: dict[str, float | None] = dict.fromkeys(ROM_KEYS)
+    if is_image:
+        return empty, None
+    head_measured = np.isfinite(clean["head_rotation_deg"])
+    if not head_measured.any():
+        return empty, None
+    if t[head_measured][-1] - t[head_measured][0] < MIN_ROM_DURATION_S:
+        warnings.append(
+            "The recording is too short to measure range of motion "
+            "(under 1 s with the face in view)."
+        )
+        return empty, None
+    if options.neutral_deg is not None:
+        neutral = Neutral(dict(options.neutral_deg), None, None, "calibration profile")
+    else:
+        neutral = find_neutral(t, clean)
+        if neutral is None:
+            return empty, None
+        if neutral.source != "still period":
+            warnings.append(
+                "No still period was found at the start to serve as neutral; range of motion "
+                "is measured from the first second. Start recordings with 2 s of stillness."
+            )
+    return range_of_motion(clean, neutral), neutral
+
+
+def _quality_warnings(
+    measurements: list[FrameMeasurement],
+    raw: dict[str, np.ndarray],
+    people_max: int,
+    is_image: bool,
+) -> list[str]:
+    out: list[str] = []
+    n = len(measurements)
+    valid = sum(m.valid for m in measurements)
+    if people_max > 1:
+        out.append(
+            f"Several people were in view (up to {people_max}): the person who was largest and "
+            "most central at the start was followed. Record one person at a time for best results."
+        )
+    if not is_image and valid < 0.5 * n:
+        out.append(
+            f"A person was measured in only {100 * valid / n:.0f}% of frames: keep the whole "
+            "head and shoulders in view, with good light."
+        )
+    face_frames = int(np.isfinite(raw["head_rotation_deg"]).sum())
+    body_frames = sum(1 for m in measurements if m.valid)
+    if face_frames == 0 and body_frames > 0:
+        out.append(
+            "The face was not found (masked, turned away or too small), so head rotation, "
+            "flexion and lateral flexion could not be measured."
+        )
+    elif not is_image and face_frames < 0.5 * body_frames:
+        out.append(
+            f"The face was found in only {100 * face_frames / max(body_frames, 1):.0f}% of the "
+            "frames with a person: head angles are missing elsewhere."
+        )
+    if any(m.reference == "camera" for m in measurements if m.valid):
+        out.append(
+            "The shoulders were not visible in some frames: head angles there are relative "
+            "to the camera, not to the trunk."
+        )
+    if is_image:
+        out.append("A single photo shows posture only; range of motion needs a video.")
+    return out

@@ -1,0 +1,101 @@
+"""The report (measurement contract v1): building, JSON and CSV, written atomically."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from posture import SCHEMA_VERSION, __version__
+from posture.errors import OutputError
+from posture.geometry.measure import ANGLE_KEYS
+
+CSV_COLUMNS = ("t", "valid", "view", "reference", *ANGLE_KEYS)
+DISCLAIMER = (
+    "posture measures and educates; it does not diagnose. Discuss results with a "
+    "physical therapist or doctor."
+)
+
+
+@dataclass
+class Report:
+    """A whole analysis, in the contract's shape (``to_dict``)."""
+
+    input: dict[str, Any]
+    view: str
+    frames: list[dict[str, Any]]
+    summary: dict[str, Any]
+    quality: dict[str, Any]
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {
+            "schema_version": SCHEMA_VERSION,
+            "tool": {"name": "posture", "version": __version__},
+            "input": self.input,
+            "view": self.view,
+            "frames": self.frames,
+            "summary": self.summary,
+            "quality": self.quality,
+            "findings": self.findings,
+            "disclaimer": DISCLAIMER,
+        }
+        d.update(self.extra)
+        return _nan_to_none(d)
+
+
+def _nan_to_none(value: Any) -> Any:
+    if isinstance(value, float):
+        return None if not math.isfinite(value) else value
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_nan_to_none(v) for v in value]
+    return value
+
+
+def check_writable(path: str | os.PathLike[str]) -> Path:
+    """Refuse an output path whose folder is missing or read-only, before any work is done."""
+    p = Path(path)
+    if p.is_dir():
+        raise OutputError(f"{p} is a folder: give a file name for the output.")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputError(f"Cannot write {p}: the folder {parent} does not exist.")
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"Cannot write {p}: the folder {parent} is not writable.")
+    return p
+
+
+def write_atomic(path: str | os.PathLike[str], write: Callable[[TextIO], None]) -> None:
+    """Write a text file through a temporary file and rename: never a half-written file."""
+    p = check_writable(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            write(fh)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(report: Report, path: str | os.PathLike[str]) -> None:
+    write_atomic(path, lambda fh: json.dump(report.to_dict(), fh, indent=1, allow_nan=False))
+
+
+def write_csv(report: Report, path: str | os.PathLike[str]) -> None:
+    def _write(fh: TextIO) -> None:
+        w = csv.writer(fh)
+        w.writerow(CSV_COLUMNS)
+        for f in report.frames:
+            w.writerow(["" if f.get(k) is None else f.get(k) for k in CSV_COLUMNS])
+
+    write_atomic(path, _write)
