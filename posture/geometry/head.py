@@ -40,12 +40,32 @@ LEFT_EYE_POINTS: tuple[int, ...] = (263, 362)
 FACE_UP_TILT_DEG = 0.0
 
 
-def head_frame_from_face(xyz: np.ndarray) -> np.ndarray | None:
+def undo_perspective(xyz: np.ndarray, focal_px: float, principal_px: np.ndarray) -> np.ndarray:
+    """3D face points (up to scale) in camera axes from image points and relative depth.
+
+    The face mesh gives image positions (perspective) and a depth offset from the
+    head centre in the weak-perspective pixel scale, ``z_px = dZ * f / Z0``. Then
+    ``Z / Z0 = 1 + z_px / f`` and ``X / Z0 = (u - cx) / f * Z / Z0``: the shape is
+    recovered without knowing the distance. Without this, a face turned 80 deg at
+    0.6 m reads about 5 deg too far.
+    """
+    depth = 1.0 + xyz[:, 2] / focal_px
+    xy = (xyz[:, :2] - principal_px) / focal_px * depth[:, None]
+    return np.column_stack([xy, depth])
+
+
+def head_frame_from_face(
+    xyz: np.ndarray, focal_px: float | None = None, principal_px: np.ndarray | None = None
+) -> np.ndarray | None:
     """Head frame (columns = left, back, up in camera axes) from (478, 3) face points.
 
     Points are pixels with z in the same pixel scale (as MediaPipe's face mesh
-    gives them once scaled by the image width). Returns None if they are missing.
+    gives them once scaled by the image width). With the camera's focal length
+    (pixels) and principal point, perspective is undone first; without them the
+    points are taken as a weak-perspective view. Returns None if points are missing.
     """
+    if focal_px is not None and principal_px is not None:
+        xyz = undo_perspective(xyz, focal_px, principal_px)
     right = xyz[[r for r, _ in FACE_SYMMETRIC_PAIRS]]
     left = xyz[[lft for _, lft in FACE_SYMMETRIC_PAIRS]]
     left_vec = np.sum(left - right, axis=0)

@@ -43,8 +43,20 @@ class FrameMeasurement:
         return asdict(self)
 
 
+# Without a calibrated camera, assume this field of view across the long side of
+# the frame (typical of webcams and phone main cameras, 60-75 deg).
+DEFAULT_FOV_DEG = 65.0
+
+
+def default_focal_px(width: int, height: int) -> float:
+    return max(width, height) / (2 * np.tan(np.radians(DEFAULT_FOV_DEG / 2)))
+
+
 def measure_frame(
-    lm: FrameLandmarks, view_hint: View | None = None, camera_roll_deg: float = 0.0
+    lm: FrameLandmarks,
+    view_hint: View | None = None,
+    camera_roll_deg: float = 0.0,
+    focal_px: float | None = None,
 ) -> FrameMeasurement:
     """Angles for one frame.
 
@@ -52,6 +64,8 @@ def measure_frame(
         lm: the frame's landmarks.
         view_hint: force 'front', 'left' or 'right' (the CLI's ``--view``); None = detect.
         camera_roll_deg: camera roll from calibration (see ``posture_angles``).
+        focal_px: focal length in pixels from calibration; None assumes
+            :data:`DEFAULT_FOV_DEG`.
     """
     pose, face = lm.pose, lm.face
     # Camera roll turns the camera's "up" in the image; the trunk frame and the
@@ -70,7 +84,9 @@ def measure_frame(
 
     values: dict[str, float | None] = {k: None for k in ANGLE_KEYS}
     if face is not None:
-        head = head_frame_from_face(face.xyz)
+        focal = focal_px or default_focal_px(lm.width, lm.height)
+        principal = np.array([lm.width / 2, lm.height / 2])
+        head = head_frame_from_face(face.xyz, focal, principal)
         if head is not None:
             rotation, flexion, lateral = decompose_head_angles(trunk.T @ head)
             values["head_rotation_deg"] = rotation

@@ -35,6 +35,7 @@ from posture.landmarks.types import (
 C7_BACK_FRACTION = 0.30
 C7_UP_FRACTION = 0.20
 MIN_VISIBILITY = 0.5
+PLAUSIBLE_CVA_DEG = (5.0, 90.0)
 
 
 def _image_angle_deg(dx: float, dy_down: float, camera_roll_deg: float) -> float:
@@ -64,7 +65,10 @@ def cva_deg(pose: PoseLandmarks, view: View, camera_roll_deg: float = 0.0) -> fl
     d = ear - c7
     forward_px = -float(np.dot(d, back))
     up_px = float(np.dot(d, up))
-    return float(np.degrees(np.arctan2(up_px, forward_px)))
+    angle = float(np.degrees(np.arctan2(up_px, forward_px)))
+    # Outside this range the ear is not above and in front of C7: the landmarks are
+    # wrong (or the subject is lying down), so no angle is better than a false one.
+    return angle if PLAUSIBLE_CVA_DEG[0] < angle < PLAUSIBLE_CVA_DEG[1] else None
 
 
 def _side_points(pose: PoseLandmarks, view: View) -> tuple[np.ndarray, np.ndarray]:

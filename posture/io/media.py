@@ -168,6 +168,7 @@ class VideoSource:
         elif container.duration is not None:
             duration_s = container.duration / 1_000_000
         frame_count = int(stream.frames) if stream.frames else None
+        self._declared_frames = frame_count  # exact in mp4/mov sample tables
         if frame_count is None and fps and duration_s:
             frame_count = int(round(fps * duration_s))
         self.info = MediaInfo(str(path), "video", w, h, fps, frame_count, duration_s, rotation)
@@ -225,6 +226,16 @@ class VideoSource:
             rotation = int(getattr(frame, "rotation", 0) or 0)
             self.status.frames_decoded += 1
             yield Frame(index, round(t_s, 6), self._to_rgb(frame, rotation))
+        declared = self._declared_frames
+        if (
+            declared
+            and self.status.frames_decoded + skipped < 0.95 * declared
+            and not any("ends early" in w for w in self.status.warnings)
+        ):
+            self.status.warnings.append(
+                f"The video ends early: {self.status.frames_decoded} of {declared} frames could "
+                "be decoded (the file may be truncated); only those were analysed."
+            )
         if skipped:
             self.status.warnings.append(
                 f"{skipped} frame(s) with repeated or out-of-order timestamps were skipped."

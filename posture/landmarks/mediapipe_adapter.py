@@ -100,13 +100,13 @@ def _face_from_result(result, box: Box, crop_w: int, crop_h: int) -> FaceLandmar
     return FaceLandmarks(xyz)
 
 
-def person_box(pose: PoseLandmarks, width: int, height: int) -> Box:
-    """Generous box around a person's landmarks (visible or predicted), clipped to the frame."""
+def person_box(pose: PoseLandmarks) -> Box:
+    """Generous square around a person's landmarks (visible or predicted); may leave the frame."""
     xy = pose.image_xy[np.isfinite(pose.image_xy).all(axis=1)]
     lo, hi = xy.min(axis=0), xy.max(axis=0)
     centre = (lo + hi) / 2
     side = max(float(np.max(hi - lo)) * 1.4, 96.0)
-    return _square(centre, side).clip(width, height)
+    return _square(centre, side)
 
 
 def head_box(pose: PoseLandmarks) -> Box | None:
@@ -174,40 +174,73 @@ class MediaPipeLandmarker:
 
     # -- people search -------------------------------------------------------------
 
-    def find_people(self, rgb: np.ndarray) -> list[Box]:
-        """Boxes of up to three people: find one, grey them out, search again."""
+    def find_people(self, rgb: np.ndarray) -> list[PoseLandmarks]:
+        """Up to three people in the frame, as pose landmarks in the pixels of ``rgb``."""
         import cv2
 
         h, w = rgb.shape[:2]
         scale = min(1.0, SEARCH_MAX_SIDE_PX / max(h, w))
-        img = cv2.resize(rgb, (int(w * scale), int(h * scale))) if scale < 1 else rgb.copy()
-        boxes: list[Box] = []
-        for _ in range(MAX_PEOPLE_COUNTED):
-            result = self._pose_search.process(img)
-            pose = _pose_from_result(result, Box(0, 0, 0, 0), img.shape[1], img.shape[0])
+        img = cv2.resize(rgb, (int(w * scale), int(h * scale))) if scale < 1 else rgb
+        found = self._search(img.copy())
+        if not found:
+            found = self._search_padded(img.copy())
+        if not found:
+            found = self._search_tiles(img)
+        return [_moved(p, 0.0, 0.0, 1.0 / scale) for p in found]
+
+    def _search_padded(self, img: np.ndarray) -> list[PoseLandmarks]:
+        """Search with a grey border: a person who fills the whole frame (a close
+        side-view photo) is often found only with some context around them."""
+        import cv2
+
+        pad = int(0.25 * max(img.shape[:2]))
+        padded = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(110,) * 3)
+        return [_moved(p, -pad, -pad) for p in self._search(padded, 1)]
+
+    def _search_tiles(self, img: np.ndarray) -> list[PoseLandmarks]:
+        """Search overlapping tiles: the detector sees the whole frame at 224 px,
+        where a person far from the camera is too small to find."""
+        h, w = img.shape[:2]
+        th, tw = int(h * 0.6), int(w * 0.6)
+        for y0 in (0, h - th):
+            for x0 in (0, w - tw):
+                found = self._search(np.ascontiguousarray(img[y0 : y0 + th, x0 : x0 + tw]), 1)
+                if found:
+                    return [_moved(found[0], x0, y0)]
+        return []
+
+    def _search(self, img: np.ndarray, max_people: int = MAX_PEOPLE_COUNTED) -> list[PoseLandmarks]:
+        """Find a person, grey them out, search again (``img`` is modified)."""
+        found: list[PoseLandmarks] = []
+        full = Box(0, 0, img.shape[1], img.shape[0])
+        for _ in range(max_people):
+            pose = _pose_from_result(
+                self._pose_search.process(img), full, img.shape[1], img.shape[0]
+            )
             if pose is None:
                 break
-            box = person_box(pose, img.shape[1], img.shape[0])
-            tight = _shrink(box, 1 / 1.4)
+            tight = _shrink(person_box(pose), 1 / 1.4).clip(img.shape[1], img.shape[0])
             sy, sx = tight.int_slices()
             if img[sy, sx].size == 0:
                 break
             img[sy, sx] = 127
-            boxes.append(Box(box.x0 / scale, box.y0 / scale, box.x1 / scale, box.y1 / scale))
-        return boxes
+            found.append(pose)
+        return found
 
-    def _choose(self, boxes: list[Box], width: int, height: int) -> Box:
+    def _choose(self, people: list[PoseLandmarks], width: int, height: int) -> PoseLandmarks:
         if self._last_centre is not None:
-            return min(boxes, key=lambda b: float(np.linalg.norm(b.centre - self._last_centre)))
+            last = self._last_centre
+            return min(people, key=lambda p: float(np.linalg.norm(person_box(p).centre - last)))
         frame_centre = np.array([width / 2, height / 2])
         diag = float(np.hypot(width, height))
 
-        def score(b: Box) -> float:
+        def score(p: PoseLandmarks) -> float:
+            b = person_box(p)
             area = (b.x1 - b.x0) * (b.y1 - b.y0)
             off_centre = float(np.linalg.norm(b.centre - frame_centre)) / diag
             return area * (1.0 - off_centre)
 
-        return max(boxes, key=score)
+        return max(people, key=score)
 
     # -- per frame -----------------------------------------------------------------
 
@@ -215,47 +248,41 @@ class MediaPipeLandmarker:
         """Landmarks of the followed subject in one upright RGB frame."""
         h, w = rgb.shape[:2]
         people: int | None = None
+        pose: PoseLandmarks | None = None
         if self._roi is None and t_s >= self._next_search_t:
-            boxes = self.find_people(rgb)
-            people = len(boxes)
+            found = self.find_people(rgb)
+            people = len(found)
             self._next_count_t = t_s + RECOUNT_INTERVAL_S
-            if boxes:
-                self._roi = self._choose(boxes, w, h)
+            if found:
+                pose = self._choose(found, w, h)  # the search's landmarks serve this frame
+                self._follow(pose)
             else:
                 self._next_search_t = t_s + REACQUIRE_INTERVAL_S
-        elif self._roi is not None and self._video_mode and t_s >= self._next_count_t:
-            people = len(self.find_people(rgb))
-            self._next_count_t = t_s + RECOUNT_INTERVAL_S
+        elif self._roi is not None:
+            if self._video_mode and t_s >= self._next_count_t:
+                people = len(self.find_people(rgb))
+                self._next_count_t = t_s + RECOUNT_INTERVAL_S
+            pose = self._track_pose(rgb)
         if people is not None:
             self.max_people_seen = max(self.max_people_seen, people)
-
-        pose = self._track_pose(rgb) if self._roi is not None else None
         face = self._track_face(rgb, pose)
         return FrameLandmarks(t_s, w, h, pose, face, people)
 
+    def _follow(self, pose: PoseLandmarks) -> None:
+        """Move the crop to the subject only when they drifted (keeps tracking stable)."""
+        new_roi = person_box(pose)
+        if self._roi is None or not self._video_mode or new_roi.far_from(self._roi):
+            self._roi = new_roi
+        self._last_centre = new_roi.centre
+
     def _track_pose(self, rgb: np.ndarray) -> PoseLandmarks | None:
-        h, w = rgb.shape[:2]
-        roi = self._roi
-        assert roi is not None
-        sy, sx = roi.int_slices()
-        crop = np.ascontiguousarray(rgb[sy, sx])
-        box = Box(
-            float(sx.start),
-            float(sy.start),
-            float(sx.start + crop.shape[1]),
-            float(sy.start + crop.shape[0]),
-        )
-        if crop.shape[0] < 16 or crop.shape[1] < 16:
-            self._roi = None
-            return None
+        assert self._roi is not None
+        crop, box = _crop(rgb, self._roi)
         pose = _pose_from_result(self._pose.process(crop), box, crop.shape[1], crop.shape[0])
         if pose is None:
             self._roi = None  # lost: search the whole frame next time
             return None
-        new_roi = person_box(pose, w, h)
-        if not self._video_mode or new_roi.far_from(roi):
-            self._roi = new_roi
-        self._last_centre = new_roi.centre
+        self._follow(pose)
         return pose
 
     def _track_face(self, rgb: np.ndarray, pose: PoseLandmarks | None) -> FaceLandmarks | None:
@@ -269,17 +296,9 @@ class MediaPipeLandmarker:
             return _face_from_result(result, Box(0, 0, w, h), w, h)
         if self._face_roi is None or not self._video_mode or target.far_from(self._face_roi):
             self._face_roi = target
-        box = self._face_roi.clip(w, h)
-        sy, sx = box.int_slices()
-        crop = np.ascontiguousarray(rgb[sy, sx])
+        crop, box = _crop(rgb, self._face_roi)
         if crop.shape[0] < 16 or crop.shape[1] < 16:
             return None
-        box = Box(
-            float(sx.start),
-            float(sy.start),
-            float(sx.start + crop.shape[1]),
-            float(sy.start + crop.shape[0]),
-        )
         face = _face_from_result(self._face.process(crop), box, crop.shape[1], crop.shape[0])
         if face is None and not self._video_mode:
             face = _face_from_result(self._face.process(rgb), Box(0, 0, w, h), w, h)
@@ -287,11 +306,27 @@ class MediaPipeLandmarker:
 
 
 def _crop(rgb: np.ndarray, box: Box) -> tuple[np.ndarray, Box]:
-    """Contiguous crop of ``rgb`` inside ``box`` and the exact pixel box it covers."""
-    sy, sx = box.int_slices()
-    crop = np.ascontiguousarray(rgb[sy, sx])
-    x0, y0 = float(sx.start), float(sy.start)
-    return crop, Box(x0, y0, x0 + crop.shape[1], y0 + crop.shape[0])
+    """Crop ``box`` out of ``rgb``; parts outside the frame are filled with grey.
+
+    Keeping the crop square and padded (rather than clipped) gives the models the
+    context they expect when the person fills or leaves the frame.
+    """
+    h, w = rgb.shape[:2]
+    x0, y0 = int(np.floor(box.x0)), int(np.floor(box.y0))
+    x1, y1 = int(np.ceil(box.x1)), int(np.ceil(box.y1))
+    canvas = np.full((max(y1 - y0, 1), max(x1 - x0, 1), 3), 110, dtype=np.uint8)
+    ix0, iy0, ix1, iy1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if ix1 > ix0 and iy1 > iy0:
+        canvas[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0] = rgb[iy0:iy1, ix0:ix1]
+    return canvas, Box(
+        float(x0), float(y0), float(x0 + canvas.shape[1]), float(y0 + canvas.shape[0])
+    )
+
+
+def _moved(pose: PoseLandmarks, dx: float, dy: float, scale: float = 1.0) -> PoseLandmarks:
+    """The same landmarks in another image's pixels: ``xy * scale + (dx, dy) * scale``."""
+    xy = (pose.image_xy + np.array([dx, dy])) * scale
+    return PoseLandmarks(xy, pose.visibility, pose.world_xyz)
 
 
 def _shrink(box: Box, factor: float) -> Box:

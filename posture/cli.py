@@ -1,0 +1,167 @@
+"""Command line: ``posture analyze INPUT --json OUT [--csv OUT] [--annotated OUT] [--view ...]``.
+
+Bad input ends with exit code 2 and one sentence on stderr; no traceback and no
+half-written output (every file is written to a temporary name and renamed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from posture import __version__
+from posture.errors import OutputError, PostureError
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130
+ANNOTATED_VIDEO_EXTS = {".mp4"}
+ANNOTATED_IMAGE_EXTS = {".jpg", ".jpeg", ".png"}
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="posture",
+        description="Posture and neck range of motion from a video, a photo or a webcam.",
+    )
+    parser.add_argument("--version", action="version", version=f"posture {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and model logs")
+    sub = parser.add_subparsers(dest="command", required=True)
+    a = sub.add_parser("analyze", help="measure one video, photo or webcam session")
+    a.add_argument(
+        "input", nargs="?", help="video (mp4 mov m4v avi mkv webm) or image (jpg png webp)"
+    )
+    a.add_argument("--camera", type=int, metavar="INDEX", help="use webcam INDEX instead of a file")
+    a.add_argument("--duration", type=float, default=30.0, metavar="S", help="webcam seconds (30)")
+    a.add_argument(
+        "--json", required=True, metavar="OUT", help="report JSON (measurement contract)"
+    )
+    a.add_argument("--csv", metavar="OUT", help="per-frame table")
+    a.add_argument(
+        "--annotated", metavar="OUT", help="annotated H.264 .mp4 (or .jpg/.png for a photo)"
+    )
+    a.add_argument("--view", choices=["auto", "front", "left", "right"], default="auto",
+                   help="which side of the subject faces the camera (default: detect)")  # fmt: skip
+    a.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    return parser
+
+
+@contextlib.contextmanager
+def _quiet_native_logs(enabled: bool) -> Iterator[None]:
+    """Send MediaPipe/TensorFlow Lite's C++ log lines to /dev/null, keep Python's stderr.
+
+    The native libraries write to file descriptor 2 directly; the user should see
+    only our own sentence or progress bar there.
+    """
+    if not enabled:
+        yield
+        return
+    sys.stderr.flush()
+    saved_fd = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    old_stderr = sys.stderr
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    sys.stderr = os.fdopen(os.dup(saved_fd), "w", buffering=1, encoding="utf-8")
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        sys.stderr.close()
+        sys.stderr = old_stderr
+        os.dup2(saved_fd, 2)
+        os.close(saved_fd)
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    from posture.report import check_writable
+
+    outputs = [p for p in (args.json, args.csv, args.annotated) if p]
+    resolved = [Path(p).resolve() for p in outputs]
+    if len(set(resolved)) != len(resolved):
+        raise OutputError("Two outputs have the same file name: give each output its own file.")
+    if args.input and Path(args.input).resolve() in resolved:
+        raise OutputError("An output would overwrite the input: choose another output name.")
+    for p in outputs:
+        check_writable(p)
+    if args.annotated:
+        ext = Path(args.annotated).suffix.lower()
+        is_image = Path(args.input or "").suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"}
+        allowed = ANNOTATED_IMAGE_EXTS if is_image else ANNOTATED_VIDEO_EXTS
+        if ext not in allowed:
+            want = "a .jpg or .png" if is_image else "an .mp4"
+            raise OutputError(f"--annotated needs {want} file name for this input, not '{ext}'.")
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from posture.geometry.trunk import View
+    from posture.io.media import CameraSource, open_media
+    from posture.pipeline import AnalysisOptions, analyze_source
+    from posture.progress import NullProgress, TqdmProgress
+    from posture.report import write_csv, write_json
+    from posture.summary_text import summary_lines
+
+    if (args.input is None) == (args.camera is None):
+        raise PostureError("Give either an INPUT file or --camera INDEX (one of the two).")
+    _check_outputs(args)
+    view: View | None = None if args.view == "auto" else args.view
+    options = AnalysisOptions(view=view)
+    if args.camera is not None:
+        source = CameraSource(args.camera, options.max_side_px)
+        frames = source.frames
+
+        def limited():  # stop the webcam after --duration seconds
+            for f in frames():
+                if f.t_s > args.duration:
+                    break
+                yield f
+
+        source.frames = limited  # type: ignore[method-assign]
+    else:
+        source = open_media(args.input, options.max_side_px)
+    progress = NullProgress() if args.quiet else TqdmProgress()
+    try:
+        report = analyze_source(source, options, progress, args.annotated)
+    finally:
+        source.close()
+    if args.csv:
+        write_csv(report, args.csv)
+    write_json(report, args.json)
+    if not args.quiet:
+        print("\n".join(summary_lines(report.to_dict())))
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    try:
+        with _quiet_native_logs(not args.debug):
+            if args.command == "analyze":
+                return _analyze(args)
+            parser.error(f"unknown command {args.command}")
+    except PostureError as err:
+        print(f"posture: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("posture: stopped; no report was written.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as err:  # noqa: BLE001 - the user gets one sentence, --debug the rest
+        if args.debug:
+            raise
+        print(
+            f"posture: internal error ({type(err).__name__}: {err}); nothing was written. "
+            "Run again with --debug and report the output.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""A short human-readable summary of a report, shared by the CLI and the dashboard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ROM_LABELS = {
+    "rotation_left_deg": "Rotation left",
+    "rotation_right_deg": "Rotation right",
+    "flexion_deg": "Flexion",
+    "extension_deg": "Extension",
+    "lateral_flexion_left_deg": "Lateral flexion left",
+    "lateral_flexion_right_deg": "Lateral flexion right",
+}
+POSTURE_LABELS = {
+    "cva_deg": "Craniovertebral angle",
+    "head_tilt_deg": "Head tilt (+ = left eye lower)",
+    "shoulder_tilt_deg": "Shoulder tilt (+ = left shoulder lower)",
+}
+
+
+def _fmt(v: float | None) -> str:
+    return "not measured" if v is None else f"{v:.1f} deg"
+
+
+def summary_lines(report: dict[str, Any]) -> list[str]:
+    """Lines for a terminal: input, view, posture, range of motion, quality warnings."""
+    inp, summary, quality = report["input"], report["summary"], report["quality"]
+    lines = [
+        f"{inp['path']}: {inp['kind']}, {inp['width']}x{inp['height']}, view: {report['view']}, "
+        f"measured in {100 * quality['valid_frame_fraction']:.0f}% of frames",
+        "Posture:",
+    ]
+    lines += [f"  {label}: {_fmt(summary.get(k))}" for k, label in POSTURE_LABELS.items()]
+    if inp["kind"] == "video":
+        lines.append("Range of motion (from neutral):")
+        lines += [f"  {label}: {_fmt(summary['rom'].get(k))}" for k, label in ROM_LABELS.items()]
+    for f in report.get("findings", []):
+        lines.append(f"Finding: {f.get('patient_text', f.get('id'))}")
+    lines += [f"Note: {w}" for w in quality["warnings"]]
+    return lines

@@ -1,0 +1,127 @@
+"""Geometry on synthetic landmarks whose true angles are known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from posture.geometry.measure import measure_frame
+from posture.geometry.rotations import compose_head_angles, decompose_head_angles
+from tests.synthetic_landmarks import FOCAL_PX, make_frame, side_view_frame
+
+TOL_DEG = 0.5
+
+
+def measure(lm, **kw):
+    return measure_frame(lm, focal_px=FOCAL_PX, **kw)
+
+
+@pytest.mark.parametrize(
+    ("rotation", "flexion", "lateral"),
+    [(0, 0, 0), (30, 0, 0), (-30, 0, 0), (70, 0, 0), (-70, 0, 0), (0, 40, 0), (0, -40, 0),
+     (0, 0, 35), (0, 0, -35), (25, 20, -15), (-45, -30, 20)],
+)  # fmt: skip
+def test_decompose_inverts_compose_in_contract_order(rotation, flexion, lateral):
+    got = decompose_head_angles(compose_head_angles(rotation, flexion, lateral))
+    assert got == pytest.approx((rotation, flexion, lateral), abs=1e-9)
+
+
+def test_contract_signs_on_body_axes():
+    forward = np.array([0.0, -1.0, 0.0])
+    up = np.array([0.0, 0.0, 1.0])
+    # + rotation: the face points toward the subject's left (+x).
+    assert (compose_head_angles(30, 0, 0) @ forward)[0] > 0.4
+    # + flexion: the face points down (chin to chest).
+    assert (compose_head_angles(0, 30, 0) @ forward)[2] < -0.4
+    # + lateral flexion: the top of the head goes to the subject's left.
+    assert (compose_head_angles(0, 0, 30) @ up)[0] > 0.4
+
+
+@pytest.mark.parametrize("trunk_yaw", [0.0, 35.0, -35.0])
+@pytest.mark.parametrize(
+    ("rotation", "flexion", "lateral"),
+    [(0, 0, 0), (45, 0, 0), (-45, 0, 0), (75, 0, 0), (-75, 0, 0), (0, 45, 0), (0, -40, 0),
+     (0, 0, 35), (0, 0, -35), (30, 20, 10), (-30, -20, -15)],
+)  # fmt: skip
+def test_head_angles_relative_to_trunk(rotation, flexion, lateral, trunk_yaw):
+    m = measure(make_frame(rotation, flexion, lateral, trunk_yaw_deg=trunk_yaw))
+    assert m.reference == "trunk"
+    assert m.head_rotation_deg == pytest.approx(rotation, abs=TOL_DEG)
+    assert m.head_flexion_deg == pytest.approx(flexion, abs=TOL_DEG)
+    assert m.head_lateral_flexion_deg == pytest.approx(lateral, abs=TOL_DEG)
+
+
+@pytest.mark.parametrize("distance_m", [0.5, 0.8, 3.0])
+def test_close_and_off_centre_faces_are_corrected_for_perspective(distance_m):
+    lm = make_frame(40, -15, 10, trunk_yaw_deg=30, head_centre_m=(0.3, -0.15, distance_m))
+    m = measure(lm)
+    assert m.head_rotation_deg == pytest.approx(40, abs=TOL_DEG)
+    assert m.head_flexion_deg == pytest.approx(-15, abs=TOL_DEG)
+    assert m.head_lateral_flexion_deg == pytest.approx(10, abs=TOL_DEG)
+
+
+@pytest.mark.parametrize("focal_error", [0.8, 1.25])
+def test_an_uncalibrated_focal_length_costs_little(focal_error):
+    lm = make_frame(60, 0, 0, trunk_yaw_deg=20, head_centre_m=(0.0, -0.05, 0.6))
+    m = measure_frame(lm, focal_px=FOCAL_PX * focal_error)
+    assert m.head_rotation_deg == pytest.approx(60, abs=1.5)
+
+
+def test_without_shoulders_angles_are_relative_to_camera():
+    lm = make_frame(25, 10, 0, trunk_yaw_deg=20)
+    lm = type(lm)(lm.t_s, lm.width, lm.height, None, lm.face)
+    m = measure(lm)
+    assert m.reference == "camera"
+    # The head is 25 + 20 = 45 deg from facing the camera.
+    assert m.head_rotation_deg == pytest.approx(45, abs=TOL_DEG)
+
+
+@pytest.mark.parametrize(("yaw", "view"), [(0, "front"), (30, "front"), (-30, "front")])
+def test_front_and_oblique_views(yaw, view):
+    assert measure(make_frame(trunk_yaw_deg=yaw)).view == view
+
+
+@pytest.mark.parametrize("view", ["left", "right"])
+@pytest.mark.parametrize("cva", [38.0, 48.0, 55.0, 62.0])
+def test_cva_from_side_view_matches_true_angle(view, cva):
+    m = measure(side_view_frame(cva, view))
+    assert m.view == view
+    assert m.cva_deg == pytest.approx(cva, abs=0.05)
+    assert m.head_tilt_deg is None and m.shoulder_tilt_deg is None
+
+
+def test_cva_not_reported_in_front_view():
+    assert measure(make_frame()).cva_deg is None
+
+
+@pytest.mark.parametrize("lateral", [-20.0, -8.0, 8.0, 20.0])
+def test_head_tilt_sign_left_eye_lower_is_positive(lateral):
+    # A head laterally flexed to the left lowers the left eye.
+    m = measure(make_frame(0, 0, lateral))
+    assert np.sign(m.head_tilt_deg) == np.sign(lateral)
+    assert m.head_tilt_deg == pytest.approx(lateral, abs=1.5)
+
+
+@pytest.mark.parametrize("drop_m", [-0.03, 0.0, 0.03])
+def test_shoulder_tilt_sign_left_shoulder_lower_is_positive(drop_m):
+    m = measure(make_frame(shoulder_drop_m=drop_m))
+    expected = np.degrees(np.arctan2(drop_m, 0.36))
+    assert m.shoulder_tilt_deg == pytest.approx(expected, abs=0.6)
+
+
+@pytest.mark.parametrize("roll", [-5.0, 5.0])
+def test_camera_roll_is_removed_from_horizontal_angles(roll):
+    # The camera is rolled: the image of a level subject is rotated by the roll.
+    from posture.geometry.posture_angles import head_tilt_deg
+
+    a = np.radians(roll)
+    left, right = np.array([100.0 * np.cos(a), -100.0 * np.sin(a)]), np.zeros(2)
+    assert head_tilt_deg(left, right, camera_roll_deg=roll) == pytest.approx(0.0, abs=1e-9)
+    assert head_tilt_deg(left, right) == pytest.approx(-roll, abs=1e-9)
+
+
+def test_missing_face_gives_none_not_zero():
+    m = measure(make_frame(with_face=False))
+    assert m.head_rotation_deg is None
+    assert m.head_flexion_deg is None
+    assert m.valid  # the shoulders were still measured

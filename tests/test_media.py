@@ -1,0 +1,125 @@
+"""Reading media: rotation metadata, container timestamps, streaming, refusals."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from posture.errors import InputError
+from posture.io.media import open_media
+from tests.media_fixtures import set_mp4_rotation, write_video
+
+
+def _marked_frames(n: int, w: int = 64, h: int = 48) -> list[np.ndarray]:
+    frames = []
+    for _ in range(n):
+        img = np.zeros((h, w, 3), np.uint8)
+        img[:12, :20] = (255, 0, 0)  # a red block in the top-left corner
+        frames.append(img)
+    return frames
+
+
+@pytest.mark.parametrize("degrees", [90, 180, 270])
+def test_rotation_metadata_is_applied_like_opencv(tmp_path, degrees):
+    path = write_video(tmp_path / "phone.mp4", _marked_frames(3))
+    set_mp4_rotation(path, degrees)
+    src = open_media(path)
+    ours = next(src.frames()).rgb
+    src.close()
+    cap = cv2.VideoCapture(str(path))
+    cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
+    ok, bgr = cap.read()
+    assert ok
+    assert ours.shape == bgr.shape
+    assert (src.info.width, src.info.height) == (bgr.shape[1], bgr.shape[0])
+    # Same picture up to codec noise: the red block lands in the same corner.
+    assert np.mean(np.abs(ours.astype(int) - bgr[:, :, ::-1].astype(int))) < 4
+
+
+def test_timestamps_come_from_the_container_not_the_frame_rate(tmp_path):
+    times = [0.0, 0.040, 0.070, 0.150, 0.160, 0.300]  # variable frame rate
+    path = write_video(tmp_path / "vfr.mp4", _marked_frames(len(times)), times_s=times)
+    src = open_media(path)
+    got = [f.t_s for f in src.frames()]
+    src.close()
+    assert got == pytest.approx(times, abs=0.002)
+
+
+def test_large_frames_are_scaled_down_while_streaming(tmp_path):
+    big = [np.zeros((2160, 3840, 3), np.uint8) for _ in range(2)]
+    src = open_media(write_video(tmp_path / "4k.mp4", big), max_side_px=1920)
+    assert (src.info.width, src.info.height) == (3840, 2160)
+    shapes = {f.rgb.shape for f in src.frames()}
+    src.close()
+    assert shapes == {(1080, 1920, 3)}
+
+
+def _text_as_mp4(tmp_path):
+    p = tmp_path / "notes.mp4"
+    p.write_text("this is not a video\n" * 20)
+    return p
+
+
+def _file(tmp_path, name: str, data: bytes):
+    p = tmp_path / name
+    p.write_bytes(data)
+    return p
+
+
+def _truncated_header(tmp_path):
+    full = write_video(tmp_path / "full.mp4", _marked_frames(30))
+    p = tmp_path / "cut.mp4"
+    p.write_bytes(full.read_bytes()[:200])
+    return p
+
+
+@pytest.mark.parametrize(
+    ("make", "needle"),
+    [
+        (lambda d: d / "missing.mp4", "not found"),
+        (lambda d: d, "is a folder"),
+        (lambda d: _file(d, "empty.mp4", b""), "empty"),
+        (lambda d: _file(d, "clip.gif", b"GIF89a"), "cannot read"),
+        (lambda d: _file(d, "noext", b"x"), "without an extension"),
+        (_text_as_mp4, "not a readable video"),
+        (_truncated_header, "not a readable video"),
+        (lambda d: _file(d, "photo.jpg", b"\xff\xd8garbage"), "not a readable image"),
+    ],
+)  # fmt: skip
+def test_bad_inputs_are_refused_with_one_sentence(tmp_path, make, needle):
+    with pytest.raises(InputError) as err:
+        open_media(make(tmp_path))
+    msg = str(err.value)
+    assert needle in msg
+    assert "\n" not in msg and msg.endswith(".")
+
+
+def test_video_cut_short_keeps_the_frames_before_the_damage(tmp_path):
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 255, (96, 128, 3), dtype=np.uint8) for _ in range(30)]
+    full = write_video(tmp_path / "full.mp4", frames).read_bytes()
+    cut = tmp_path / "cut.mp4"
+    # Keep the header (moov at the end is lost by cutting, so move it first).
+    import av
+
+    faststart = tmp_path / "fast.mp4"
+    with (
+        av.open(str(tmp_path / "full.mp4")) as inp,
+        av.open(str(faststart), "w", options={"movflags": "faststart"}) as out,
+    ):
+        s_in = inp.streams.video[0]
+        s_out = out.add_stream_from_template(s_in)
+        for packet in inp.demux(s_in):
+            if packet.dts is None:
+                continue
+            packet.stream = s_out
+            out.mux(packet)
+    data = faststart.read_bytes()
+    assert len(data) < len(full) + 4096
+    cut.write_bytes(data[: int(len(data) * 0.6)])
+    src = open_media(cut)
+    n = sum(1 for _ in src.frames())
+    src.close()
+    assert 0 < n < 30
+    assert any("ends early" in w for w in src.status.warnings)
