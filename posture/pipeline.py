@@ -98,9 +98,9 @@ def analyze_source(
     on_frame: FrameHook | None = None,
 ) -> Report:
     """Analyse an opened source. Raises InputError when no person is found at all."""
-    progress = progress or NullProgress()
     info = source.info
     is_image = info.kind == "image"
+    progress = NullProgress() if progress is None or is_image else progress
     smoother = LiveSmoother()
     writer = (
         AnnotatedVideoWriter(annotated_path, info.fps) if annotated_path and not is_image else None

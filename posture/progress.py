@@ -37,7 +37,8 @@ class TqdmProgress:
     def start(self, total: int | None, description: str) -> None:
         from tqdm import tqdm
 
-        self._bar = tqdm(total=total, desc=description, unit="frame", leave=False)
+        # disable=None: no bar when stderr is not a terminal (pipes, CI, tests).
+        self._bar = tqdm(total=total, desc=description, unit="frame", leave=False, disable=None)
 
     def advance(self, n: int = 1) -> None:
         if self._bar is not None:

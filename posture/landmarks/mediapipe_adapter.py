@@ -188,6 +188,28 @@ class MediaPipeLandmarker:
             found = self._search_tiles(img)
         return [_moved(p, 0.0, 0.0, 1.0 / scale) for p in found]
 
+    def count_people(self, rgb: np.ndarray) -> int:
+        """People in view: the whole frame, then overlapping tiles for small, far people."""
+        import cv2
+
+        h, w = rgb.shape[:2]
+        scale = min(1.0, SEARCH_MAX_SIDE_PX / max(h, w))
+        img = cv2.resize(rgb, (int(w * scale), int(h * scale))) if scale < 1 else rgb
+        boxes = [person_box(p) for p in self._search(img.copy())]
+        ih, iw = img.shape[:2]
+        th, tw = int(ih * 0.6), int(iw * 0.6)
+        for y0 in (0, ih - th):
+            for x0 in (0, iw - tw):
+                tile = np.ascontiguousarray(img[y0 : y0 + th, x0 : x0 + tw])
+                boxes += [person_box(_moved(p, x0, y0)) for p in self._search(tile, 2)]
+        distinct: list[Box] = []
+        for b in boxes:
+            if all(
+                np.linalg.norm(b.centre - d.centre) > 0.35 * max(b.size, d.size) for d in distinct
+            ):
+                distinct.append(b)
+        return len(distinct)
+
     def _search_padded(self, img: np.ndarray) -> list[PoseLandmarks]:
         """Search with a grey border: a person who fills the whole frame (a close
         side-view photo) is often found only with some context around them."""
@@ -251,7 +273,7 @@ class MediaPipeLandmarker:
         pose: PoseLandmarks | None = None
         if self._roi is None and t_s >= self._next_search_t:
             found = self.find_people(rgb)
-            people = len(found)
+            people = self.count_people(rgb) if self._video_mode and found else len(found)
             self._next_count_t = t_s + RECOUNT_INTERVAL_S
             if found:
                 pose = self._choose(found, w, h)  # the search's landmarks serve this frame
@@ -260,7 +282,7 @@ class MediaPipeLandmarker:
                 self._next_search_t = t_s + REACQUIRE_INTERVAL_S
         elif self._roi is not None:
             if self._video_mode and t_s >= self._next_count_t:
-                people = len(self.find_people(rgb))
+                people = self.count_people(rgb)
                 self._next_count_t = t_s + RECOUNT_INTERVAL_S
             pose = self._track_pose(rgb)
         if people is not None:

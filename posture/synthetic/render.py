@@ -45,21 +45,24 @@ class Chair:
 
 
 class Renderer:
-    """Keeps one pyrender OffscreenRenderer per image size (creating one costs ~100 ms)."""
+    """Keeps one pyrender OffscreenRenderer (resized as needed: with EGL, several renderers
+    in one process cannot all be deleted cleanly)."""
 
     def __init__(self) -> None:
-        self._renderers: dict[tuple[int, int], Any] = {}
+        self._renderer: Any = None
 
     def _offscreen(self, width: int, height: int) -> Any:
-        key = (width, height)
-        if key not in self._renderers:
-            self._renderers[key] = _pyrender().OffscreenRenderer(width, height)
-        return self._renderers[key]
+        if self._renderer is None:
+            self._renderer = _pyrender().OffscreenRenderer(width, height)
+        elif (self._renderer.viewport_width, self._renderer.viewport_height) != (width, height):
+            self._renderer.viewport_width = width
+            self._renderer.viewport_height = height
+        return self._renderer
 
     def close(self) -> None:
-        for r in self._renderers.values():
-            r.delete()
-        self._renderers.clear()
+        if self._renderer is not None:
+            self._renderer.delete()
+            self._renderer = None
 
     def render(
         self,

@@ -1,0 +1,189 @@
+"""The CLI end to end: real inputs give contract reports; bad inputs one sentence."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from posture.schema import validate_report
+from tests.media_fixtures import no_person_image, person_image, set_mp4_rotation, write_video
+
+pytestmark = pytest.mark.e2e
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    return subprocess.run(
+        [sys.executable, "-m", "posture.cli", *args],
+        cwd=cwd, capture_output=True, text=True, env=env, timeout=600,
+    )  # fmt: skip
+
+
+def assert_refused(result: subprocess.CompletedProcess, out_dir: Path, needle: str) -> None:
+    assert result.returncode == 2, result.stderr
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, result.stderr  # one sentence, no traceback, no model logs
+    assert lines[0].startswith("posture: ") and needle in lines[0]
+    assert "Traceback" not in result.stderr
+    left = [p.name for p in out_dir.iterdir() if p.name.startswith(("r.", ".r."))]
+    assert left == [], f"files left behind: {left}"
+
+
+def _save_rgb(path: Path, rgb: np.ndarray) -> Path:
+    cv2.imwrite(str(path), rgb[:, :, ::-1])
+    return path
+
+
+def _file(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def _truncated_mp4(d: Path) -> Path:
+    full = write_video(d / "full.mp4", [person_image()] * 10)
+    return _file(d / "trunc.mp4", full.read_bytes()[: len(full.read_bytes()) // 3])
+
+
+BAD_INPUTS = {
+    "text renamed mp4": (lambda d: _file(d / "a.mp4", b"hello, not a video\n" * 50),
+                         "not a readable video"),
+    "truncated mp4": (_truncated_mp4, "not a readable video"),
+    "zero bytes": (lambda d: _file(d / "z.mp4", b""), "empty"),
+    "missing path": (lambda d: d / "nope.mov", "not found"),
+    "directory": (lambda d: d, "is a folder"),
+    "unsupported extension": (lambda d: _file(d / "clip.gif", b"GIF89a..."), "cannot read"),
+    "image with no person": (lambda d: _save_rgb(d / "cup.png", no_person_image()),
+                             "No person was found"),
+    "video with no person": (lambda d: write_video(d / "cup.mp4", [no_person_image()] * 8),
+                             "No person was found"),
+    "corrupt jpeg": (lambda d: _file(d / "x.jpg", b"\xff\xd8\xff\xe0broken"), "not a readable image"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_is_refused_cleanly(tmp_path, case):
+    make, needle = BAD_INPUTS[case]
+    src = make(tmp_path)
+    result = run_cli("analyze", str(src), "--json", "r.json", "--csv", "r.csv", cwd=tmp_path)
+    assert_refused(result, tmp_path, needle)
+
+
+def test_unwritable_output_folder_is_refused_before_work(tmp_path):
+    img = _save_rgb(tmp_path / "p.png", person_image())
+    result = run_cli("analyze", str(img), "--json", "no/such/dir/r.json", cwd=tmp_path)
+    assert_refused(result, tmp_path, "does not exist")
+
+
+def test_output_may_not_overwrite_input(tmp_path):
+    img = _save_rgb(tmp_path / "r.png", person_image())
+    result = run_cli("analyze", str(img), "--json", "r.png", cwd=tmp_path)
+    assert result.returncode == 2 and "overwrite the input" in result.stderr
+    assert img.stat().st_size > 1000
+
+
+def test_photo_of_a_person_gives_a_contract_report(tmp_path):
+    img = _save_rgb(tmp_path / "astronaut.png", person_image())
+    result = run_cli(
+        "analyze", str(img), "--json", "r.json", "--csv", "r.csv", "--annotated", "a.png",
+        "--quiet", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert validate_report(report) == []
+    assert report["input"]["kind"] == "image" and report["view"] == "front"
+    f = report["frames"][0]
+    # The astronaut faces the camera with her head slightly turned and tilted.
+    assert abs(f["head_rotation_deg"]) < 25 and abs(f["head_lateral_flexion_deg"]) < 15
+    assert report["summary"]["rom"]["rotation_left_deg"] is None  # no ROM from a photo
+    assert (tmp_path / "r.csv").read_text().startswith("t,valid,view,reference,cva_deg")
+    assert cv2.imread(str(tmp_path / "a.png")) is not None
+
+
+def _upright_person_video(d: Path, n: int = 6) -> Path:
+    return write_video(d / "p.mp4", [person_image()] * n)
+
+
+def test_one_frame_video_works_and_says_rom_needs_more(tmp_path):
+    src = write_video(tmp_path / "one.mp4", [person_image()])
+    result = run_cli("analyze", str(src), "--json", "r.json", "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert validate_report(report) == []
+    assert len(report["frames"]) == 1
+    assert all(v is None for v in report["summary"]["rom"].values())
+
+
+def test_portrait_phone_clip_with_rotation_metadata_comes_out_upright(tmp_path):
+    upright = person_image((360, 480))  # portrait 360x480
+    stored = np.ascontiguousarray(np.rot90(upright, k=1))  # what the phone stored
+    src = write_video(tmp_path / "phone.mp4", [stored] * 5)
+    set_mp4_rotation(src, 90)  # turn 90 deg clockwise to display upright
+    result = run_cli(
+        "analyze", str(src), "--json", "r.json", "--annotated", "a.mp4", "--quiet", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert (report["input"]["width"], report["input"]["height"]) == (360, 480)
+    assert report["quality"]["valid_frame_fraction"] == 1.0  # a person, so upright
+    cap = cv2.VideoCapture(str(tmp_path / "a.mp4"))
+    ok, frame = cap.read()
+    assert ok and frame.shape[:2] == (480, 360)
+
+
+def test_4k_video_is_streamed_and_annotated_as_h264(tmp_path):
+    frames = [person_image((2160, 2160))] * 4
+    big = [np.ascontiguousarray(np.pad(f, ((0, 0), (840, 840), (0, 0)))) for f in frames]
+    src = write_video(tmp_path / "uhd.mp4", big)
+    result = run_cli(
+        "analyze", str(src), "--json", "r.json", "--annotated", "a.mp4", "--quiet", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert (report["input"]["width"], report["input"]["height"]) == (3840, 2160)
+    assert report["quality"]["valid_frame_fraction"] == 1.0
+    import av
+
+    with av.open(str(tmp_path / "a.mp4")) as c:
+        s = c.streams.video[0]
+        assert s.codec_context.name == "h264" and s.codec_context.pix_fmt == "yuv420p"
+
+
+def test_wrong_annotated_extension_is_refused(tmp_path):
+    src = _upright_person_video(tmp_path)
+    result = run_cli("analyze", str(src), "--json", "r.json", "--annotated", "r.avi", cwd=tmp_path)
+    assert_refused(result, tmp_path, "--annotated needs an .mp4")
+
+
+@pytest.mark.slow
+def test_real_clip_with_several_people(shared_data, tmp_path):
+    src = shared_data / "sports2d_demo" / "demo.mp4"
+    result = run_cli("analyze", str(src), "--json", "r.json", "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert validate_report(report) == []
+    assert report["input"]["frame_count"] == 230
+    assert report["input"]["fps"] == pytest.approx(30, abs=0.1)
+    assert report["quality"]["people_in_view_max"] >= 2
+    assert any("Several people" in w for w in report["quality"]["warnings"])
+    assert report["quality"]["valid_frame_fraction"] > 0.8
+
+
+@pytest.mark.slow
+def test_real_portrait_clip_with_masked_face(shared_data, tmp_path):
+    src = shared_data / "pose2sim_portrait" / "cam01.mp4"
+    result = run_cli("analyze", str(src), "--json", "r.json", "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert validate_report(report) == []
+    assert (report["input"]["width"], report["input"]["height"]) == (1080, 1920)
+    assert report["quality"]["valid_frame_fraction"] > 0.9
+    # The face is hidden by a disc: no head angle may be invented.
+    assert all(f["head_rotation_deg"] is None for f in report["frames"])
+    assert any("face was not found" in w for w in report["quality"]["warnings"])
