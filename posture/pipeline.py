@@ -14,7 +14,14 @@ from posture.annotate import AnnotatedVideoWriter, draw_overlay, write_annotated
 from posture.errors import InputError
 from posture.geometry.measure import ANGLE_KEYS, FrameMeasurement, measure_frame
 from posture.geometry.trunk import View
-from posture.io.media import Frame, MediaInfo, MediaSource, open_media, prefetch
+from posture.io.media import (
+    DEFAULT_MAX_SIDE_PX,
+    Frame,
+    MediaInfo,
+    MediaSource,
+    open_media,
+    prefetch,
+)
 from posture.landmarks.mediapipe_adapter import MediaPipeLandmarker
 from posture.landmarks.types import FrameLandmarks
 from posture.progress import NullProgress, Progress
@@ -45,7 +52,7 @@ class AnalysisOptions:
 
     view: View | None = None
     camera_roll_deg: float = 0.0
-    max_side_px: int | None = 1920
+    max_side_px: int | None = DEFAULT_MAX_SIDE_PX
     cutoff_hz: float = 3.0
     max_gap_s: float = 0.3
     hampel_window_s: float = 0.5

@@ -32,8 +32,11 @@ from posture.landmarks.types import (
 )
 
 MAX_PEOPLE_COUNTED = 3
-# Re-count people in view this often (seconds of video) and retry a lost subject this often.
-RECOUNT_INTERVAL_S = 3.0
+# Count people in view every second at the start (when the subject is chosen and
+# detection of small people is hit and miss), then every RECOUNT_INTERVAL_S.
+EARLY_COUNT_UNTIL_S = 5.0
+RECOUNT_INTERVAL_S = 5.0
+# Retry a lost subject this often (seconds of video).
 REACQUIRE_INTERVAL_S = 0.25
 # Long side (px) of the frame used to search for people; search is coarse by design.
 SEARCH_MAX_SIDE_PX = 960
@@ -274,7 +277,7 @@ class MediaPipeLandmarker:
         if self._roi is None and t_s >= self._next_search_t:
             found = self.find_people(rgb)
             people = self.count_people(rgb) if self._video_mode and found else len(found)
-            self._next_count_t = t_s + RECOUNT_INTERVAL_S
+            self._next_count_t = self._count_due_after(t_s)
             if found:
                 pose = self._choose(found, w, h)  # the search's landmarks serve this frame
                 self._follow(pose)
@@ -283,12 +286,16 @@ class MediaPipeLandmarker:
         elif self._roi is not None:
             if self._video_mode and t_s >= self._next_count_t:
                 people = self.count_people(rgb)
-                self._next_count_t = t_s + RECOUNT_INTERVAL_S
+                self._next_count_t = self._count_due_after(t_s)
             pose = self._track_pose(rgb)
         if people is not None:
             self.max_people_seen = max(self.max_people_seen, people)
         face = self._track_face(rgb, pose)
         return FrameLandmarks(t_s, w, h, pose, face, people)
+
+    @staticmethod
+    def _count_due_after(t_s: float) -> float:
+        return t_s + (1.0 if t_s < EARLY_COUNT_UNTIL_S else RECOUNT_INTERVAL_S)
 
     def _follow(self, pose: PoseLandmarks) -> None:
         """Move the crop to the subject only when they drifted (keeps tracking stable)."""

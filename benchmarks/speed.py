@@ -1,0 +1,119 @@
+"""Speed benchmark: decode-only, model-only and full-pipeline throughput on one clip.
+
+Each stage runs in its own process so peak memory is measured per stage.
+Usage: python benchmarks/speed.py [CLIP] [--frames N]
+Default clip: ../shared/data/sports2d_demo/demo.mp4 (1768x994, 30 fps).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_CLIP = REPO.parent / "shared" / "data" / "sports2d_demo" / "demo.mp4"
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def stage_decode(clip: str) -> dict:
+    from posture.io.media import open_media
+
+    src = open_media(clip)
+    t0 = time.perf_counter()
+    n = sum(1 for _ in src.frames())
+    dt = time.perf_counter() - t0
+    return {"frames": n, "seconds": dt, "duration_s": src.info.duration_s}
+
+
+def stage_model(clip: str) -> dict:
+    """MediaPipe alone: Pose (full, tracking) on the frame and FaceMesh on the frame."""
+    import mediapipe as mp
+
+    from posture.io.media import open_media
+
+    pose = mp.solutions.pose.Pose(model_complexity=1, smooth_landmarks=False)
+    face = mp.solutions.face_mesh.FaceMesh(max_num_faces=1, refine_landmarks=True)
+    src = open_media(clip)
+    model_s, n = 0.0, 0
+    for f in src.frames():
+        t0 = time.perf_counter()
+        pose.process(f.rgb)
+        face.process(f.rgb)
+        model_s += time.perf_counter() - t0
+        n += 1
+    return {"frames": n, "seconds": model_s}
+
+
+def stage_pipeline(clip: str, annotated: bool) -> dict:
+    import tempfile
+
+    from posture.pipeline import analyze
+
+    out = Path(tempfile.mkdtemp()) / "a.mp4" if annotated else None
+    t0 = time.perf_counter()
+    report = analyze(clip, annotated_path=out).to_dict()
+    dt = time.perf_counter() - t0
+    return {"frames": report["input"]["frame_count"], "seconds": dt}
+
+
+def run_stage(name: str, clip: str) -> dict:
+    cmd = [sys.executable, __file__, clip, "--stage", name]
+    env = dict(os.environ, GLOG_minloglevel="2")
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("clip", nargs="?", default=str(DEFAULT_CLIP))
+    parser.add_argument("--stage", choices=["decode", "model", "pipeline", "annotated"])
+    args = parser.parse_args()
+    if args.stage:
+        fn = {
+            "decode": lambda: stage_decode(args.clip),
+            "model": lambda: stage_model(args.clip),
+            "pipeline": lambda: stage_pipeline(args.clip, False),
+            "annotated": lambda: stage_pipeline(args.clip, True),
+        }[args.stage]
+        result = fn()
+        result["peak_rss_mb"] = _peak_rss_mb()
+        print(json.dumps(result))
+        return
+    if not Path(args.clip).is_file():
+        sys.exit(f"Clip not found: {args.clip} (give a path as the first argument).")
+    from posture.io.media import open_media
+
+    info = open_media(args.clip).info
+    print(f"clip: {args.clip} ({info.width}x{info.height}, {info.fps:.2f} fps, "
+          f"{info.frame_count} frames, {info.duration_s:.2f} s); cores: {os.cpu_count()}")  # fmt: skip
+    rows = {
+        name: run_stage(name, args.clip) for name in ("decode", "model", "pipeline", "annotated")
+    }
+    model_fps = rows["model"]["frames"] / rows["model"]["seconds"]
+    print(f"{'stage':<28}{'fps':>8}{'x real time':>13}{'peak MB':>10}")
+    for name, label in [
+        ("decode", "decode only"),
+        ("model", "model only (pose + face)"),
+        ("pipeline", "full pipeline"),
+        ("annotated", "full pipeline + annotated"),
+    ]:
+        r = rows[name]
+        fps = r["frames"] / r["seconds"]
+        rt = fps / info.fps if info.fps else float("nan")
+        print(f"{label:<28}{fps:>8.1f}{rt:>13.2f}{r['peak_rss_mb']:>10.0f}")
+    for name in ("pipeline", "annotated"):
+        ratio = rows[name]["frames"] / rows[name]["seconds"] / model_fps
+        print(f"ratio {name} / model-only: {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
