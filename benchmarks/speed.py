@@ -93,8 +93,10 @@ def main() -> None:
     from posture.io.media import open_media
 
     info = open_media(args.clip).info
-    print(f"clip: {args.clip} ({info.width}x{info.height}, {info.fps:.2f} fps, "
-          f"{info.frame_count} frames, {info.duration_s:.2f} s); cores: {os.cpu_count()}")  # fmt: skip
+    print(
+        f"clip: {args.clip} ({info.width}x{info.height}, {info.fps:.2f} fps, "
+        f"{info.frame_count} frames, {info.duration_s:.2f} s); cores: {os.cpu_count()}"
+    )
     rows = {
         name: run_stage(name, args.clip) for name in ("decode", "model", "pipeline", "annotated")
     }

@@ -63,7 +63,8 @@ BAD_INPUTS = {
                              "No person was found"),
     "video with no person": (lambda d: write_video(d / "cup.mp4", [no_person_image()] * 8),
                              "No person was found"),
-    "corrupt jpeg": (lambda d: _file(d / "x.jpg", b"\xff\xd8\xff\xe0broken"), "not a readable image"),
+    "corrupt jpeg": (lambda d: _file(d / "x.jpg", b"\xff\xd8\xff\xe0broken"),
+                     "not a readable image"),
 }  # fmt: skip
 
 
