@@ -188,3 +188,14 @@ def test_real_portrait_clip_with_masked_face(shared_data, tmp_path):
     # The face is hidden by a disc: no head angle may be invented.
     assert all(f["head_rotation_deg"] is None for f in report["frames"])
     assert any("face was not found" in w for w in report["quality"]["warnings"])
+
+
+def test_absent_webcam_is_refused_cleanly(tmp_path):
+    result = run_cli("analyze", "--camera", "7", "--json", "r.json", cwd=tmp_path)
+    assert_refused(result, tmp_path, "Camera 7 could not be opened")
+
+
+def test_input_and_camera_together_are_refused(tmp_path):
+    img = _save_rgb(tmp_path / "p.png", person_image())
+    result = run_cli("analyze", str(img), "--camera", "0", "--json", "r.json", cwd=tmp_path)
+    assert_refused(result, tmp_path, "either an INPUT file or --camera")

@@ -53,7 +53,7 @@ def test_head_angles_relative_to_trunk(rotation, flexion, lateral, trunk_yaw):
 
 @pytest.mark.parametrize("distance_m", [0.5, 0.8, 3.0])
 def test_close_and_off_centre_faces_are_corrected_for_perspective(distance_m):
-    lm = make_frame(40, -15, 10, trunk_yaw_deg=30, head_centre_m=(0.3, -0.15, distance_m))
+    lm = make_frame(40, -15, 10, trunk_yaw_deg=30, head_centre_m=(0.12, -0.15, distance_m))
     m = measure(lm)
     assert m.head_rotation_deg == pytest.approx(40, abs=TOL_DEG)
     assert m.head_flexion_deg == pytest.approx(-15, abs=TOL_DEG)

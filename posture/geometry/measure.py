@@ -72,7 +72,7 @@ def measure_frame(
     # head angles are then measured against true vertical.
     a = np.radians(camera_roll_deg)
     camera_up = np.array([-np.sin(a), -np.cos(a), 0.0])
-    trunk = trunk_frame(pose, camera_up) if pose is not None else None
+    trunk = trunk_frame(pose, camera_up, (lm.width, lm.height)) if pose is not None else None
     view: View = "unknown"
     if pose is not None:
         view = view_hint or classify_view(pose, trunk)

@@ -33,9 +33,42 @@ SIDE_VIEW_YAW_DEG = 55.0
 CAMERA_UP = np.array([0.0, -1.0, 0.0])
 
 
-def trunk_frame(pose: PoseLandmarks, camera_up: np.ndarray = CAMERA_UP) -> np.ndarray | None:
-    """Trunk frame (columns = left, back, up in camera axes), or None without both shoulders."""
-    if not (pose.visible(LEFT_SHOULDER, 0.3) and pose.visible(RIGHT_SHOULDER, 0.3)):
+# The shoulders sit at least this far below the nose, in metres (world landmarks)
+# and in ear-to-ear widths (image); a "body" that fails either is a face close-up
+# that Pose mistook for a person.
+MIN_NOSE_TO_SHOULDER_M = 0.05
+MIN_NOSE_TO_SHOULDER_EAR_WIDTHS = 0.6
+
+
+def shoulders_in_view(pose: PoseLandmarks, width: int, height: int) -> bool:
+    """Both shoulders seen, inside the frame and below the head where a body has them."""
+    for i in (LEFT_SHOULDER, RIGHT_SHOULDER):
+        x, y = pose.image_xy[i]
+        if not (pose.visible(i, MIN_VISIBILITY) and 0 <= x < width and 0 <= y < height):
+            return False
+    w, xy = pose.world_xyz, pose.image_xy
+    drop_m = (w[LEFT_SHOULDER, 1] + w[RIGHT_SHOULDER, 1]) / 2 - w[NOSE, 1]
+    drop_px = (xy[LEFT_SHOULDER, 1] + xy[RIGHT_SHOULDER, 1]) / 2 - xy[NOSE, 1]
+    ear_w_px = float(np.linalg.norm(xy[LEFT_EAR] - xy[RIGHT_EAR]))
+    return bool(
+        drop_m > MIN_NOSE_TO_SHOULDER_M and drop_px > MIN_NOSE_TO_SHOULDER_EAR_WIDTHS * ear_w_px
+    )
+
+
+def trunk_frame(
+    pose: PoseLandmarks,
+    camera_up: np.ndarray = CAMERA_UP,
+    image_size: tuple[int, int] | None = None,
+) -> np.ndarray | None:
+    """Trunk frame (columns = left, back, up in camera axes), or None without both shoulders.
+
+    With ``image_size`` (width, height), shoulders outside the frame count as not seen.
+    """
+    if image_size is not None and not shoulders_in_view(pose, *image_size):
+        return None
+    if not (
+        pose.visible(LEFT_SHOULDER, MIN_VISIBILITY) and pose.visible(RIGHT_SHOULDER, MIN_VISIBILITY)
+    ):
         return None
     w = pose.world_xyz
     left = w[LEFT_SHOULDER] - w[RIGHT_SHOULDER]
