@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -78,6 +78,37 @@ class LiveSmoother:
 FrameHook = Callable[[Frame, FrameLandmarks, FrameMeasurement], None]
 
 
+class SteadyTrunkYaw:
+    """Running median of the trunk's yaw over the last frames (causal, for live use).
+
+    The pose model turns the shoulders partly with the head, so one frame's
+    shoulder line is a poor reference during a head turn; the median of the last
+    ``window`` frames ignores those excursions while following a real change of
+    seat or camera.
+    """
+
+    def __init__(self, window: int = 300) -> None:
+        self._values: deque[float] = deque(maxlen=window)
+
+    def add(self, trunk_yaw_deg: float | None) -> None:
+        if trunk_yaw_deg is not None:
+            self._values.append(trunk_yaw_deg)
+
+    def current(self) -> float | None:
+        return float(np.median(self._values)) if self._values else None
+
+
+def steady_trunk(measurements: list[FrameMeasurement]) -> list[FrameMeasurement]:
+    """Re-refer every frame's head angles to its view's median trunk yaw (whole recording)."""
+    by_view: dict[str, list[float]] = {}
+    for m in measurements:
+        if m.trunk_yaw_deg is not None:
+            by_view.setdefault(m.view, []).append(m.trunk_yaw_deg)
+    medians = {v: float(np.median(ys)) for v, ys in by_view.items()}
+    overall = float(np.median([y for ys in by_view.values() for y in ys])) if by_view else None
+    return [m.with_trunk_yaw(medians.get(m.view, overall)) for m in measurements]
+
+
 def measure_frames(
     frames: Iterable[Frame],
     landmarker: MediaPipeLandmarker,
@@ -87,9 +118,12 @@ def measure_frames(
 ) -> list[FrameMeasurement]:
     """Landmarks and angles for every frame; frames are not kept."""
     out: list[FrameMeasurement] = []
+    trunk = SteadyTrunkYaw()
     for frame in frames:
         lm = landmarker.process(frame.rgb, frame.t_s)
         m = measure_frame(lm, options.view, options.camera_roll_deg)
+        trunk.add(m.trunk_yaw_deg)
+        m = m.with_trunk_yaw(trunk.current())
         out.append(m)
         if on_frame is not None:
             on_frame(frame, lm, m)
@@ -198,8 +232,10 @@ def assemble_report(
     decode_warnings: list[str],
 ) -> Report:
     """Filter the series, find neutral and range of motion, and fill in the report."""
-    t, raw = _series(measurements)
     is_image = info.kind == "image"
+    if not is_image:
+        measurements = steady_trunk(measurements)
+    t, raw = _series(measurements)
     clean = {
         k: raw[k]
         if is_image

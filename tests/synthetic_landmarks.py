@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from posture.geometry import head as head_mod
+from posture.geometry.head import load_face_model
 from posture.geometry.posture_angles import C7_BACK_FRACTION, C7_UP_FRACTION
-from posture.geometry.rotations import FACING_CAMERA, compose_head_angles, rot_x, rot_z
+from posture.geometry.rotations import (
+    FACING_CAMERA,
+    compose_head_angles,
+    decompose_head_angles,
+    rot_z,
+)
 from posture.landmarks.types import (
     LEFT_EAR,
     LEFT_EYE,
@@ -32,36 +37,20 @@ from posture.landmarks.types import (
 FOCAL_PX = 900.0
 IMAGE_W, IMAGE_H = 1280, 720
 
-# Head-frame coordinates (m): x = left, y = back, z = up; origin mid-head.
-_FACE_POINTS = {
-    33: (-0.045, -0.080, 0.030), 263: (0.045, -0.080, 0.030),
-    133: (-0.015, -0.090, 0.030), 362: (0.015, -0.090, 0.030),
-    70: (-0.050, -0.080, 0.050), 300: (0.050, -0.080, 0.050),
-    105: (-0.030, -0.090, 0.055), 334: (0.030, -0.090, 0.055),
-    234: (-0.070, -0.020, 0.000), 454: (0.070, -0.020, 0.000),
-    127: (-0.065, -0.040, 0.040), 356: (0.065, -0.040, 0.040),
-    93: (-0.065, -0.030, -0.020), 323: (0.065, -0.030, -0.020),
-    98: (-0.018, -0.100, -0.020), 327: (0.018, -0.100, -0.020),
-    10: (0.0, -0.080, 0.100), 151: (0.0, -0.090, 0.080), 9: (0.0, -0.095, 0.055),
-    107: (-0.012, -0.095, 0.050), 336: (0.012, -0.095, 0.050),
-    2: (0.0, -0.105, -0.025), 164: (0.0, -0.100, -0.040),
-    61: (-0.025, -0.090, -0.050), 291: (0.025, -0.090, -0.050),
-    1: (0.0, -0.120, -0.005),
-}  # fmt: skip
+FACE_RMS_SIZE_M = 0.07
 
 
 def face_template() -> np.ndarray:
-    """(478, 3) head-frame points, NaN where unused, leaning like a real face mesh."""
-    pts = np.full((N_FACE, 3), np.nan)
-    for i, p in _FACE_POINTS.items():
-        pts[i] = p
-    upper = list(head_mod.FACE_UPPER)
-    lower = list(head_mod.FACE_LOWER)
-    # Make the forehead-mouth line exactly vertical, then lean it like a real face.
-    pts[lower, 1] += np.mean(pts[upper, 1]) - np.mean(pts[lower, 1])
-    used = np.isfinite(pts[:, 0])
-    pts[used] = pts[used] @ rot_x(-head_mod.FACE_UP_TILT_DEG).T
-    return pts
+    """(468, 3) head-frame points (m) of the face model the geometry fits."""
+    return load_face_model().template * FACE_RMS_SIZE_M
+
+
+def as_face_mesh_sees_it(r_head_cam: np.ndarray) -> np.ndarray:
+    """The head orientation the face mesh reports: pitch compressed as the model says."""
+    down, up = load_face_model().pitch_gain
+    yaw, pitch, roll = decompose_head_angles(FACING_CAMERA.T @ r_head_cam)
+    seen = pitch / down if pitch / down > 0 else pitch / up
+    return FACING_CAMERA @ compose_head_angles(yaw, seen, roll)
 
 
 def project(points_cam: np.ndarray) -> np.ndarray:
@@ -91,12 +80,10 @@ def make_frame(
     centre = np.array(head_centre_m)
     face = None
     if with_face:
-        tpl = face_template()
-        used = np.isfinite(tpl[:, 0])
-        cam = centre + tpl[used] @ r_head.T
+        cam = centre + face_template() @ as_face_mesh_sees_it(r_head).T
         xyz = np.full((N_FACE, 3), np.nan)
-        xyz[used, :2] = project(cam)
-        xyz[used, 2] = (cam[:, 2] - centre[2]) * FOCAL_PX / centre[2]
+        xyz[:468, :2] = project(cam)
+        xyz[:468, 2] = (cam[:, 2] - centre[2]) * FOCAL_PX / centre[2]
         face = FaceLandmarks(xyz)
     # Trunk points in trunk coords (m), relative to the head centre.
     neck_base = np.array([0.0, 0.02, -0.22])

@@ -184,7 +184,7 @@ def test_real_portrait_clip_with_masked_face(shared_data, tmp_path):
     report = json.loads((tmp_path / "r.json").read_text())
     assert validate_report(report) == []
     assert (report["input"]["width"], report["input"]["height"]) == (1080, 1920)
-    assert report["quality"]["valid_frame_fraction"] > 0.9
+    assert report["quality"]["valid_frame_fraction"] >= 0.85
     # The face is hidden by a disc: no head angle may be invented.
     assert all(f["head_rotation_deg"] is None for f in report["frames"])
     assert any("face was not found" in w for w in report["quality"]["warnings"])

@@ -71,15 +71,14 @@ def real_change(
     if previous_deg is None or current_deg is None:
         return None
     threshold = change_threshold_deg(metric, measured_error_deg)
-    delta = float(current_deg) - float(previous_deg)
+    # Compared at the report's 0.1 deg precision, so that 55.4 - 50.0 is 5.4, not 5.3999.
+    delta = round(float(current_deg) - float(previous_deg), 1)
     status: ChangeStatus
     if abs(delta) < threshold:
         status = "within measurement error"
     else:
         status = "improved" if delta > 0 else "worse"
-    return Change(
-        metric, float(previous_deg), float(current_deg), round(delta, 1), threshold, status
-    )
+    return Change(metric, float(previous_deg), float(current_deg), delta, threshold, status)
 
 
 def summary_values(report: Mapping[str, Any]) -> dict[str, float | None]:

@@ -149,23 +149,26 @@ _NOT_MEASURED_REASONS = {
 
 def _not_measured(values: dict[str, float | None], kind: str | None) -> dict[str, Any] | None:
     missing = [k for k, v in values.items() if v is None]
-    if kind == "image":  # a photo never has ROM: say so once instead of six times
+    photo = kind == "image"
+    if photo:  # a photo never has ROM: say so once instead of listing six values
         missing = [k for k in missing if k not in ROM_METRICS]
-    if not missing:
+    if not missing and not photo:
         return None
+    names = [METRIC_LABELS[k] for k in missing] + (["range of motion"] if photo else [])
     reasons = list(
         dict.fromkeys(_NOT_MEASURED_REASONS["rom" if k in ROM_METRICS else k] for k in missing)
     )
-    if kind == "image":
+    if photo:
         reasons.append(_NOT_MEASURED_REASONS["rom"])
-    names = ", ".join(METRIC_LABELS[k] for k in missing)
     return _finding(
         "not_measured",
         "info",
         [_ev(k, None, "not measured") for k in missing],
-        f"Not measured in this recording, so nothing is said about it: {names}. "
+        f"Not measured in this recording, so nothing is said about it: {', '.join(names)}. "
         f"({'; '.join(reasons).capitalize()}.)",
-        "Null in the report (not measured, not zero): " + ", ".join(missing) + ".",
+        "Null in the report (not measured, not zero): "
+        + ", ".join(missing + (["rom (photo)"] if photo else []))
+        + ".",
         ["product_rule"],
     )
 

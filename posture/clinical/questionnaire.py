@@ -42,7 +42,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "headache_with_fever_stiff_neck_or_rash",
         "red_flag",
-        "Do you have a headache together with a high fever, a stiff neck or a rash?",
+        "Does your headache come with a high fever, a stiff neck or a rash?",
         "headache with high fever, stiff neck or rash",
     ),
     Question(
@@ -54,14 +54,14 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "vision_problems_or_severe_dizziness",
         "red_flag",
-        "Do you have problems with your vision, or severe dizziness?",
+        "Are there problems with your vision, or severe dizziness?",
         "vision problems or severe dizziness",
     ),
     # symptoms (seed: common symptoms)
     Question(
         "one_sided_neck_pain_with_headache",
         "symptom",
-        "Do you have neck pain, usually on one side, with a headache that wraps from the base "
+        "Do you get neck pain, usually on one side, with a headache that wraps from the base "
         "of the skull, up the back of the head, to the front?",
         "one-sided neck pain with a headache from the back to the front of the head",
     ),

@@ -1,43 +1,46 @@
-"""Head orientation from the face mesh.
+"""Head orientation from the face mesh: a rigid fit of a face template.
 
-The head frame is built from many landmarks rather than a few points so that
-one-pixel jitter moves the angles little:
-- the left axis is the sum of right->left vectors over symmetric pairs that do
-  not move with expression (eye corners, brows, cheek contour, nose wings);
-- the up axis runs from the nose base and mouth corners to the forehead and
-  brows, made orthogonal to the left axis.
-The face's own "up" leans back relative to the head's anatomical vertical by a
-fixed angle (:data:`FACE_UP_TILT_DEG`), removed so that 0 deg flexion means an
-upright head.
+The face mesh gives 468 points with image positions and a relative depth. After
+undoing perspective, a template face (the mean mesh of rendered heads at an
+exactly known neutral, stored in the head's own axes) is fitted to them by
+least squares (Kabsch) over the points that do not move with speech. The fitted
+rotation is the head's orientation in the camera. A whole-shape fit stays
+within ~2 deg at 60 deg of yaw, where a few point pairs read 30% short.
+
+The face mesh also under-reports pitch, looking down (toward the chest) by about
+a fifth and looking up only slightly; gains fitted on rendered heads at known
+pitch (``benchmarks/fit_face_model.py``) undo that, on the pitch relative to the
+camera.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
 import numpy as np
 
-from posture.geometry.rotations import frame_from_axes, rot_x
+from posture.geometry.rotations import FACING_CAMERA, compose_head_angles, decompose_head_angles
 
-# (subject's right, subject's left) face-mesh indices.
-FACE_SYMMETRIC_PAIRS: tuple[tuple[int, int], ...] = (
-    (33, 263),  # eye outer corners
-    (133, 362),  # eye inner corners
-    (70, 300),  # brow outer
-    (105, 334),  # brow middle
-    (234, 454),  # face contour at the tragus level
-    (127, 356),  # face contour at the temple
-    (93, 323),  # face contour at the cheek
-    (98, 327),  # nose wings
-)
-FACE_UPPER: tuple[int, ...] = (10, 151, 9, 107, 336, 105, 334)  # forehead, brows
-FACE_LOWER: tuple[int, ...] = (2, 164, 61, 291, 98, 327)  # nose base, upper lip, mouth corners
-RIGHT_EYE_POINTS: tuple[int, ...] = (33, 133)
+FACE_MODEL_PATH = Path(__file__).resolve().parent / "data" / "face_model.npz"
+RIGHT_EYE_POINTS: tuple[int, ...] = (33, 133)  # subject's right eye: outer, inner corner
 LEFT_EYE_POINTS: tuple[int, ...] = (263, 362)
+N_MESH = 468  # the refined mesh adds 10 iris points, not used for the fit
 
-# Angle (deg) by which the face-mesh up axis (forehead - mouth line) is pitched
-# relative to the head's anatomical vertical at a neutral, upright head. Fitted
-# on rendered bodies at exactly 0 deg (benchmarks/accuracy.py); positive = the
-# face's up axis leans backwards.
-FACE_UP_TILT_DEG = 0.0
+
+@dataclass(frozen=True)
+class FaceModel:
+    template: np.ndarray  # (468, 3) unit RMS size, head axes (x left, y back, z up)
+    rigid: np.ndarray  # indices used in the fit
+    pitch_gain: tuple[float, float]  # (looking down, looking up), relative to the camera
+
+
+@lru_cache(maxsize=1)
+def load_face_model(path: Path = FACE_MODEL_PATH) -> FaceModel:
+    with np.load(path) as z:
+        down, up = (float(g) for g in z["pitch_gain"])
+        return FaceModel(z["template"].astype(float), z["rigid"], (down, up))
 
 
 def undo_perspective(xyz: np.ndarray, focal_px: float, principal_px: np.ndarray) -> np.ndarray:
@@ -54,8 +57,27 @@ def undo_perspective(xyz: np.ndarray, focal_px: float, principal_px: np.ndarray)
     return np.column_stack([xy, depth])
 
 
+def fit_rotation(template: np.ndarray, shape: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Rotation R (template axes -> camera) minimising sum |R a_i - b_i|^2 over ``index``."""
+    a = template[index] - template[index].mean(axis=0)
+    b = shape[index] - shape[index].mean(axis=0)
+    u, _, vt = np.linalg.svd(a.T @ b)
+    d = np.sign(np.linalg.det(vt.T @ u.T))
+    return vt.T @ np.diag([1.0, 1.0, d]) @ u.T
+
+
+def scale_pitch(r_head_cam: np.ndarray, gains: tuple[float, float]) -> np.ndarray:
+    """Scale the head's pitch relative to the camera by (down, up) gains; keep yaw and roll."""
+    yaw, pitch, roll = decompose_head_angles(FACING_CAMERA.T @ r_head_cam)
+    gain = gains[0] if pitch > 0 else gains[1]
+    return FACING_CAMERA @ compose_head_angles(yaw, gain * pitch, roll)
+
+
 def head_frame_from_face(
-    xyz: np.ndarray, focal_px: float | None = None, principal_px: np.ndarray | None = None
+    xyz: np.ndarray,
+    focal_px: float | None = None,
+    principal_px: np.ndarray | None = None,
+    model: FaceModel | None = None,
 ) -> np.ndarray | None:
     """Head frame (columns = left, back, up in camera axes) from (478, 3) face points.
 
@@ -64,19 +86,14 @@ def head_frame_from_face(
     (pixels) and principal point, perspective is undone first; without them the
     points are taken as a weak-perspective view. Returns None if points are missing.
     """
+    model = model or load_face_model()
     if focal_px is not None and principal_px is not None:
         xyz = undo_perspective(xyz, focal_px, principal_px)
-    right = xyz[[r for r, _ in FACE_SYMMETRIC_PAIRS]]
-    left = xyz[[lft for _, lft in FACE_SYMMETRIC_PAIRS]]
-    left_vec = np.sum(left - right, axis=0)
-    up_vec = np.mean(xyz[list(FACE_UPPER)], axis=0) - np.mean(xyz[list(FACE_LOWER)], axis=0)
-    # Camera y points down, so the upright face's up vector has negative y already.
-    frame = frame_from_axes(left_vec, up_vec)
-    if frame is None:
+    shape = xyz[:N_MESH]
+    if not np.all(np.isfinite(shape[model.rigid])):
         return None
-    # frame = R_head @ rot_x(-tilt) (face up leans back = looks like extension),
-    # so the head's own frame is frame @ rot_x(+tilt).
-    return frame @ rot_x(FACE_UP_TILT_DEG) if FACE_UP_TILT_DEG else frame
+    r = fit_rotation(model.template, shape, model.rigid)
+    return scale_pitch(r, model.pitch_gain)
 
 
 def eye_centres_px(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

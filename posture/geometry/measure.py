@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields, replace
 from typing import Literal
 
 import numpy as np
 
 from posture.geometry.head import eye_centres_px, head_frame_from_face
 from posture.geometry.posture_angles import cva_deg, head_tilt_deg, shoulder_tilt_deg
-from posture.geometry.rotations import FACING_CAMERA, decompose_head_angles
+from posture.geometry.rotations import (
+    FACING_CAMERA,
+    compose_head_angles,
+    decompose_head_angles,
+    rot_z,
+)
 from posture.geometry.trunk import View, classify_view, trunk_frame
 from posture.landmarks.types import LEFT_EYE, RIGHT_EYE, FrameLandmarks
 
@@ -38,9 +43,43 @@ class FrameMeasurement:
     head_lateral_flexion_deg: float | None = None
     head_tilt_deg: float | None = None
     shoulder_tilt_deg: float | None = None
+    # Not in the report: the head relative to the (roll-corrected) camera-facing
+    # frame, and the trunk's own yaw in this frame, so that a recording can be
+    # re-referenced to its steady trunk (see ``with_trunk_yaw``).
+    head_in_camera_deg: tuple[float, float, float] | None = field(default=None, repr=False)
+    trunk_yaw_deg: float | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The contract's per-frame fields only."""
+        hidden = {"head_in_camera_deg", "trunk_yaw_deg"}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in hidden}
+
+    def with_trunk_yaw(self, trunk_yaw_deg: float | None) -> FrameMeasurement:
+        """The same frame with head angles relative to a trunk at ``trunk_yaw_deg``.
+
+        The pose model turns the shoulders with the head (about a quarter of a head
+        turn), so a recording is referred to its trunk's steady yaw instead of each
+        frame's shoulder line. None refers the head to the camera.
+        """
+        if self.head_in_camera_deg is None:
+            return replace(self, reference="trunk" if trunk_yaw_deg is not None else "camera")
+        angles = head_relative_to_trunk(self.head_in_camera_deg, trunk_yaw_deg)
+        return replace(
+            self,
+            reference="trunk" if trunk_yaw_deg is not None else "camera",
+            head_rotation_deg=angles[0],
+            head_flexion_deg=angles[1],
+            head_lateral_flexion_deg=angles[2],
+        )
+
+
+def head_relative_to_trunk(
+    head_in_camera_deg: tuple[float, float, float], trunk_yaw_deg: float | None
+) -> tuple[float, float, float]:
+    """Head angles against an upright trunk turned ``trunk_yaw_deg`` from facing the camera."""
+    if trunk_yaw_deg is None:
+        return head_in_camera_deg
+    return decompose_head_angles(rot_z(-trunk_yaw_deg) @ compose_head_angles(*head_in_camera_deg))
 
 
 # Without a calibrated camera, assume this field of view across the long side of
@@ -57,6 +96,7 @@ def measure_frame(
     view_hint: View | None = None,
     camera_roll_deg: float = 0.0,
     focal_px: float | None = None,
+    trunk_yaw_deg: float | None = None,
 ) -> FrameMeasurement:
     """Angles for one frame.
 
@@ -66,32 +106,36 @@ def measure_frame(
         camera_roll_deg: camera roll from calibration (see ``posture_angles``).
         focal_px: focal length in pixels from calibration; None assumes
             :data:`DEFAULT_FOV_DEG`.
+        trunk_yaw_deg: the recording's steady trunk yaw; None uses this frame's
+            shoulder line (or the camera when the shoulders are not seen).
     """
     pose, face = lm.pose, lm.face
-    # Camera roll turns the camera's "up" in the image; the trunk frame and the
-    # head angles are then measured against true vertical.
-    a = np.radians(camera_roll_deg)
-    camera_up = np.array([-np.sin(a), -np.cos(a), 0.0])
-    trunk = trunk_frame(pose, camera_up, (lm.width, lm.height)) if pose is not None else None
+    # The trunk is taken as upright (its vertical is true vertical: the camera's,
+    # corrected for roll) and turned about it by the shoulder line's yaw.
+    reference_frame = _camera_reference(camera_roll_deg)
+    trunk = (
+        trunk_frame(pose, reference_frame[:, 2], (lm.width, lm.height))
+        if pose is not None
+        else None
+    )
     view: View = "unknown"
     if pose is not None:
         view = view_hint or classify_view(pose, trunk)
     elif face is not None:
         view = view_hint or "front"
-    reference: Reference = "trunk" if trunk is not None else "camera"
-    if trunk is None:
-        trunk = _camera_reference(camera_roll_deg)
+    own_trunk_yaw = None
+    if trunk is not None:
+        left = reference_frame.T @ trunk[:, 0]
+        own_trunk_yaw = float(np.degrees(np.arctan2(left[1], left[0])))
 
     values: dict[str, float | None] = {k: None for k in ANGLE_KEYS}
+    head_in_camera = None
     if face is not None:
         focal = focal_px or default_focal_px(lm.width, lm.height)
         principal = np.array([lm.width / 2, lm.height / 2])
         head = head_frame_from_face(face.xyz, focal, principal)
         if head is not None:
-            rotation, flexion, lateral = decompose_head_angles(trunk.T @ head)
-            values["head_rotation_deg"] = rotation
-            values["head_flexion_deg"] = flexion
-            values["head_lateral_flexion_deg"] = lateral
+            head_in_camera = decompose_head_angles(reference_frame.T @ head)
     if view == "front":
         if face is not None:
             left_eye, right_eye = eye_centres_px(face.xyz)
@@ -105,8 +149,13 @@ def measure_frame(
     if pose is not None and view in ("left", "right"):
         values["cva_deg"] = cva_deg(pose, view, camera_roll_deg)
 
-    valid = any(v is not None for v in values.values())
-    return FrameMeasurement(lm.t_s, valid, view, reference, **values)
+    valid = any(v is not None for v in values.values()) or head_in_camera is not None
+    m = FrameMeasurement(
+        lm.t_s, valid, view, "camera", **values,
+        head_in_camera_deg=head_in_camera, trunk_yaw_deg=own_trunk_yaw,
+    )  # fmt: skip
+    trunk_yaw = trunk_yaw_deg if trunk_yaw_deg is not None else own_trunk_yaw
+    return m.with_trunk_yaw(trunk_yaw)
 
 
 def _camera_reference(camera_roll_deg: float) -> np.ndarray:

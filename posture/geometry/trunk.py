@@ -1,10 +1,12 @@
 """Trunk frame and side-of-subject (view) from the pose landmarks.
 
-The trunk's up axis is the spine line (mid-hip -> mid-shoulder) when both hips
-are visible, otherwise the camera's up (a level camera; see calibration).
-Its left axis is the shoulder line, so the trunk frame turns with the
-shoulders. Shoulder elevation does not roll the frame: head lateral flexion is
-measured against an upright trunk, not against a shrug.
+The trunk is taken as upright: its up axis is true vertical (the camera's up,
+corrected for camera roll by calibration). Its left axis is the shoulder line
+from the pose model's 3D landmarks, so the frame turns with the shoulders.
+Neither a shrug nor the pose model's lean of the hip-shoulder line (which reads
+about 14 deg backwards on a seated, upright body) tilts it: head flexion and
+lateral flexion are measured against vertical, head rotation against the
+shoulders.
 """
 
 from __future__ import annotations
@@ -40,12 +42,18 @@ MIN_NOSE_TO_SHOULDER_M = 0.05
 MIN_NOSE_TO_SHOULDER_EAR_WIDTHS = 0.6
 
 
+def _seen(pose: PoseLandmarks, index: int, width: int, height: int) -> bool:
+    x, y = pose.image_xy[index]
+    return pose.visible(index, MIN_VISIBILITY) and 0 <= x < width and 0 <= y < height
+
+
 def shoulders_in_view(pose: PoseLandmarks, width: int, height: int) -> bool:
-    """Both shoulders seen, inside the frame and below the head where a body has them."""
-    for i in (LEFT_SHOULDER, RIGHT_SHOULDER):
-        x, y = pose.image_xy[i]
-        if not (pose.visible(i, MIN_VISIBILITY) and 0 <= x < width and 0 <= y < height):
-            return False
+    """Both shoulders seen, inside the frame, and (without hips in view to vouch for a
+    body) below the head where a body has them."""
+    if not all(_seen(pose, i, width, height) for i in (LEFT_SHOULDER, RIGHT_SHOULDER)):
+        return False
+    if all(_seen(pose, i, width, height) for i in (LEFT_HIP, RIGHT_HIP)):
+        return True  # a whole upper body: trust it, however the subject leans
     w, xy = pose.world_xyz, pose.image_xy
     drop_m = (w[LEFT_SHOULDER, 1] + w[RIGHT_SHOULDER, 1]) / 2 - w[NOSE, 1]
     drop_px = (xy[LEFT_SHOULDER, 1] + xy[RIGHT_SHOULDER, 1]) / 2 - xy[NOSE, 1]
@@ -71,11 +79,7 @@ def trunk_frame(
     ):
         return None
     w = pose.world_xyz
-    left = w[LEFT_SHOULDER] - w[RIGHT_SHOULDER]
-    up = camera_up
-    if pose.visible(LEFT_HIP, MIN_VISIBILITY) and pose.visible(RIGHT_HIP, MIN_VISIBILITY):
-        up = (w[LEFT_SHOULDER] + w[RIGHT_SHOULDER]) / 2 - (w[LEFT_HIP] + w[RIGHT_HIP]) / 2
-    return frame_from_axes(left, up)
+    return frame_from_axes(w[LEFT_SHOULDER] - w[RIGHT_SHOULDER], camera_up)
 
 
 def trunk_yaw_deg(frame: np.ndarray) -> float:

@@ -1,0 +1,46 @@
+"""Head angles are referred to the recording's steady trunk, not each frame's shoulders."""
+
+from __future__ import annotations
+
+import pytest
+
+from posture.geometry.measure import measure_frame
+from posture.pipeline import SteadyTrunkYaw, steady_trunk
+from tests.synthetic_landmarks import FOCAL_PX, make_frame
+
+
+def _frames(trunk_yaw_deg: float):
+    still = [measure_frame(make_frame(0, 0, 0, trunk_yaw), focal_px=FOCAL_PX) for trunk_yaw in
+             [trunk_yaw_deg] * 20]  # fmt: skip
+    # The head turns 60 deg to the left; the pose model drags the shoulders 15 deg along.
+    turning = measure_frame(
+        make_frame(60 - 15, 0, 0, trunk_yaw_deg=trunk_yaw_deg + 15), focal_px=FOCAL_PX
+    )
+    return still, turning
+
+
+@pytest.mark.parametrize("trunk_yaw", [0.0, 25.0])
+def test_coupled_shoulders_do_not_shrink_a_head_turn(trunk_yaw):
+    still, turning = _frames(trunk_yaw)
+    assert turning.head_rotation_deg == pytest.approx(45, abs=0.5)  # per-frame: too small
+    fixed = steady_trunk([*still, turning])[-1]
+    assert fixed.reference == "trunk"
+    assert fixed.head_rotation_deg == pytest.approx(60, abs=0.5)
+
+
+def test_running_median_follows_the_still_trunk():
+    still, turning = _frames(10.0)
+    steady = SteadyTrunkYaw(window=30)
+    for m in still:
+        steady.add(m.trunk_yaw_deg)
+    steady.add(turning.trunk_yaw_deg)
+    assert steady.current() == pytest.approx(10.0, abs=0.5)
+    assert turning.with_trunk_yaw(steady.current()).head_rotation_deg == pytest.approx(60, abs=0.5)
+
+
+def test_without_any_trunk_angles_are_relative_to_the_camera():
+    lm = make_frame(30, 0, 0)
+    lm = type(lm)(lm.t_s, lm.width, lm.height, None, lm.face)
+    out = steady_trunk([measure_frame(lm, focal_px=FOCAL_PX)])[0]
+    assert out.reference == "camera"
+    assert out.head_rotation_deg == pytest.approx(30, abs=0.5)
