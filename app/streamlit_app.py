@@ -12,10 +12,11 @@ from pathlib import Path
 
 import streamlit as st
 
+from posture.clinical import DISCLAIMER
 from posture.errors import PostureError
 from posture.io.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from posture.pipeline import AnalysisOptions, analyze
-from posture.report import DISCLAIMER
+from posture.report import attach_findings
 from posture.summary_text import POSTURE_LABELS, ROM_LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,6 +83,9 @@ def _show_report(report: dict, annotated: Path | None) -> None:
             st.line_chart(df)
     for w in quality["warnings"]:
         st.warning(w)
+    for f in report["findings"]:
+        show = {"emergency": st.error, "attention": st.warning}.get(f["severity"], st.info)
+        show(f["patient_text"])
     if annotated is not None and annotated.exists():
         if annotated.suffix == ".mp4":
             st.video(str(annotated))
@@ -108,7 +112,7 @@ def _analyze_path(path: Path) -> None:
     except Exception as err:  # noqa: BLE001 - the page must survive; say what happened
         st.error(f"The analysis failed unexpectedly ({type(err).__name__}). Please report it.")
         return
-    _show_report(report.to_dict(), annotated)
+    _show_report(attach_findings(report).to_dict(), annotated)
 
 
 def main() -> None:

@@ -47,7 +47,8 @@ def observe(lm: MediaPipeLandmarker, rgb: np.ndarray, truth: dict) -> tuple[np.n
     k = np.array(cam["intrinsics"])
     shape = undo_perspective(frame.face.xyz, k[0, 0], k[:2, 2])[:468]
     r_wc = np.array(cam["world_to_camera_cv"])[:3, :3]
-    angles = [truth[k] for k in ("head_rotation_deg", "head_flexion_deg", "head_lateral_flexion_deg")]
+    keys = ("head_rotation_deg", "head_flexion_deg", "head_lateral_flexion_deg")
+    angles = [truth[k] for k in keys]
     return shape, r_wc @ compose_head_angles(*angles)
 
 
@@ -98,8 +99,10 @@ def main() -> None:
     gain_up = float(np.dot(m[up], t[up]) / np.dot(m[up], m[up]))
     corrected = np.where(down, gain_down * m, gain_up * m)
     print(f"bodies {ids}: {len(neutral_shapes)} neutral faces, {len(m)} pitch samples")
-    print(f"pitch gains: down {gain_down:.3f}, up {gain_up:.3f}; pitch MAE before "
-          f"{np.mean(np.abs(m - t)):.2f} deg, after {np.mean(np.abs(corrected - t)):.2f} deg")
+    print(
+        f"pitch gains: down {gain_down:.3f}, up {gain_up:.3f}; pitch MAE before "
+        f"{np.mean(np.abs(m - t)):.2f} deg, after {np.mean(np.abs(corrected - t)):.2f} deg"
+    )
     np.savez_compressed(
         OUT,
         template=template.astype(np.float32),

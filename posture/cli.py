@@ -47,6 +47,10 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--view", choices=["auto", "front", "left", "right"], default="auto",
                    help="which side of the subject faces the camera (default: detect)")  # fmt: skip
+    a.add_argument("--age", type=int, metavar="YEARS", help="age, for age-banded norms")
+    a.add_argument("--sex", choices=["female", "male"], help="for norms that differ by sex")
+    a.add_argument("--answers", metavar="JSON", help="symptom and red-flag answers (questionnaire)")
+    a.add_argument("--previous", metavar="JSON", help="an earlier report: say what changed")
     a.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     return parser
 
@@ -103,9 +107,13 @@ def _analyze(args: argparse.Namespace) -> int:
     from posture.io.media import CameraSource, open_media
     from posture.pipeline import AnalysisOptions, analyze_source
     from posture.progress import NullProgress, TqdmProgress
-    from posture.report import write_csv, write_json
+    from posture.report import attach_findings, write_csv, write_json
     from posture.summary_text import summary_lines
 
+    answers = _read_answers(args.answers) if args.answers else None
+    previous = _read_json(args.previous, "earlier report") if args.previous else None
+    if args.age is not None and not 0 < args.age < 120:
+        raise PostureError(f"--age {args.age} is not an age in years: give a number from 1 to 119.")
     if (args.input is None) == (args.camera is None):
         raise PostureError("Give either an INPUT file or --camera INDEX (one of the two).")
     _check_outputs(args)
@@ -129,12 +137,42 @@ def _analyze(args: argparse.Namespace) -> int:
         report = analyze_source(source, options, progress, args.annotated)
     finally:
         source.close()
+    attach_findings(report, answers, age_years=args.age, sex=args.sex, previous=previous)
     if args.csv:
         write_csv(report, args.csv)
     write_json(report, args.json)
     if not args.quiet:
         print("\n".join(summary_lines(report.to_dict())))
     return EXIT_OK
+
+
+def _read_json(path: str, what: str) -> dict:
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except FileNotFoundError as err:
+        raise PostureError(f"The {what} file {path} was not found: check the path.") from err
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise PostureError(
+            f"The {what} file {path} is not readable JSON: check its contents."
+        ) from err
+    if not isinstance(data, dict):
+        raise PostureError(f"The {what} file {path} does not hold a JSON object.")
+    return data
+
+
+def _read_answers(path: str):  # -> Questionnaire
+    from posture.clinical import Questionnaire
+
+    try:
+        return Questionnaire.from_dict(_read_json(path, "answers"))
+    except (TypeError, ValueError) as err:
+        raise PostureError(
+            f"The answers file {path} does not match the questionnaire ({err}): "
+            "use the keys and 'yes'/'no'/'unknown' values in docs/clinical.md."
+        ) from err
 
 
 def main(argv: list[str] | None = None) -> int:

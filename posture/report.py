@@ -13,14 +13,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from posture import SCHEMA_VERSION, __version__
+from posture.clinical import DISCLAIMER, Questionnaire, build_findings
 from posture.errors import OutputError
 from posture.geometry.measure import ANGLE_KEYS
 
 CSV_COLUMNS = ("t", "valid", "view", "reference", *ANGLE_KEYS)
-DISCLAIMER = (
-    "posture measures and educates; it does not diagnose. Discuss results with a "
-    "physical therapist or doctor."
-)
 
 
 @dataclass
@@ -49,6 +46,24 @@ class Report:
         }
         d.update(self.extra)
         return _nan_to_none(d)
+
+
+def attach_findings(
+    report: Report,
+    answers: Questionnaire | None = None,
+    *,
+    age_years: int | None = None,
+    sex: str | None = None,
+    previous: dict[str, Any] | None = None,
+) -> Report:
+    """Fill ``report.findings`` from the clinical layer; store the answers given."""
+    report.findings = build_findings(
+        report.to_dict(), answers, age_years=age_years, sex=sex, previous=previous
+    )
+    if answers is not None:
+        report.extra["questionnaire"] = answers.to_dict()
+    report.extra["subject"] = {"age_years": age_years, "sex": sex}
+    return report
 
 
 def _nan_to_none(value: Any) -> Any:

@@ -35,7 +35,9 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     if inp["kind"] == "video":
         lines.append("Range of motion (from neutral):")
         lines += [f"  {label}: {_fmt(summary['rom'].get(k))}" for k, label in ROM_LABELS.items()]
-    for f in report.get("findings", []):
-        lines.append(f"Finding: {f.get('patient_text', f.get('id'))}")
     lines += [f"Note: {w}" for w in quality["warnings"]]
+    if report.get("findings"):
+        from posture.clinical import findings_summary_lines
+
+        lines += findings_summary_lines(report["findings"])
     return lines

@@ -199,3 +199,29 @@ def test_input_and_camera_together_are_refused(tmp_path):
     img = _save_rgb(tmp_path / "p.png", person_image())
     result = run_cli("analyze", str(img), "--camera", "0", "--json", "r.json", cwd=tmp_path)
     assert_refused(result, tmp_path, "either an INPUT file or --camera")
+
+
+def test_findings_and_answers_are_in_the_report(tmp_path):
+    img = _save_rgb(tmp_path / "p.png", person_image())
+    (tmp_path / "answers.json").write_text(json.dumps({"headache_after_head_injury": "yes"}))
+    result = run_cli(
+        "analyze", str(img), "--json", "r.json", "--answers", "answers.json", "--age", "40",
+        "--quiet", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["questionnaire"]["headache_after_head_injury"] == "yes"
+    # A red flag comes first and alone: no reassuring result is shown.
+    assert {f["severity"] for f in report["findings"]} == {"emergency"}
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [("not json", "not readable JSON"), ('{"no_such_question": "yes"}', "does not match")],
+)
+def test_bad_answers_file_is_refused(tmp_path, content, needle):
+    img = _save_rgb(tmp_path / "p.png", person_image())
+    (tmp_path / "answers.json").write_text(content)
+    result = run_cli("analyze", str(img), "--json", "r.json", "--answers", "answers.json",
+                     cwd=tmp_path)  # fmt: skip
+    assert_refused(result, tmp_path, needle)
