@@ -97,6 +97,18 @@ def _scaled_size(width: int, height: int, max_side_px: int | None) -> tuple[int,
     return max(2, int(round(width * scale / 2)) * 2), max(2, int(round(height * scale / 2)) * 2)
 
 
+def _resized(rgb: np.ndarray, max_side_px: int | None) -> np.ndarray:
+    """Scale down to ``max_side_px`` (bilinear; area averaging beyond 2x, against aliasing)."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    tw, th = _scaled_size(w, h, max_side_px)
+    if (tw, th) == (w, h):
+        return rgb
+    interp = cv2.INTER_AREA if w > 2 * tw else cv2.INTER_LINEAR
+    return cv2.resize(rgb, (tw, th), interpolation=interp)
+
+
 def _rotate_upright(rgb: np.ndarray, rotation_deg: int) -> np.ndarray:
     """Apply the container's display rotation (counter-clockwise degrees, as PyAV reports it)."""
     k = int(round(rotation_deg / 90.0)) % 4
@@ -119,10 +131,7 @@ class ImageSource:
                 f"{path.suffix.lstrip('.').upper()}): export the photo again."
             )
         h, w = bgr.shape[:2]
-        tw, th = _scaled_size(w, h, max_side_px)
-        if (tw, th) != (w, h):
-            bgr = cv2.resize(bgr, (tw, th), interpolation=cv2.INTER_AREA)
-        self._rgb = np.ascontiguousarray(bgr[:, :, ::-1])
+        self._rgb = np.ascontiguousarray(_resized(bgr, max_side_px)[:, :, ::-1])
         self.info = MediaInfo(str(path), "image", w, h, None, 1, None, 0)
         self.status = DecodeStatus()
 
@@ -191,10 +200,9 @@ class VideoSource:
         raise InputError(f"{self._path.name} contains no video frames: record or export it again.")
 
     def _to_rgb(self, frame, rotation_deg: int) -> np.ndarray:
-        tw, th = _scaled_size(frame.width, frame.height, self._max_side_px)
-        if (tw, th) != (frame.width, frame.height):
-            frame = frame.reformat(width=tw, height=th, format="rgb24")
-        return _rotate_upright(frame.to_ndarray(format="rgb24"), rotation_deg)
+        # Full-size RGB then OpenCV's resize: 5x cheaper than swscale's default scaler.
+        rgb = _resized(frame.to_ndarray(format="rgb24"), self._max_side_px)
+        return _rotate_upright(rgb, rotation_deg)
 
     def _raw_frames(self):
         yield self._first
@@ -271,16 +279,12 @@ class CameraSource:
         self.stop_requested = False
 
     def frames(self) -> Iterator[Frame]:
-        import cv2
 
         t0 = time.monotonic()
         bgr = self._first
         index = 0
         while bgr is not None and not self.stop_requested:
-            h, w = bgr.shape[:2]
-            tw, th = _scaled_size(w, h, self._max_side_px)
-            if (tw, th) != (w, h):
-                bgr = cv2.resize(bgr, (tw, th), interpolation=cv2.INTER_AREA)
+            bgr = _resized(bgr, self._max_side_px)
             self.status.frames_decoded += 1
             yield Frame(index, time.monotonic() - t0, np.ascontiguousarray(bgr[:, :, ::-1]))
             index += 1

@@ -32,12 +32,16 @@ from posture.landmarks.types import (
 )
 
 MAX_PEOPLE_COUNTED = 3
-# Count people in view every second at the start (when the subject is chosen and
-# detection of small people is hit and miss), then every RECOUNT_INTERVAL_S.
+# Count people in view every EARLY_COUNT_INTERVAL_S at the start (when the subject
+# is chosen and detection of small people is hit and miss), then every
+# RECOUNT_INTERVAL_S: a count costs up to 11 model runs.
 EARLY_COUNT_UNTIL_S = 5.0
-RECOUNT_INTERVAL_S = 5.0
-# Retry a lost subject this often (seconds of video).
+EARLY_COUNT_INTERVAL_S = 2.0
+RECOUNT_INTERVAL_S = 10.0
+# Retry a lost subject after this long, doubling up to the maximum while nobody is
+# found (a search costs up to 6 model runs).
 REACQUIRE_INTERVAL_S = 0.25
+REACQUIRE_MAX_INTERVAL_S = 2.0
 # Long side (px) of the frame used to search for people; search is coarse by design.
 SEARCH_MAX_SIDE_PX = 960
 # Crops move only when the subject drifts more than this fraction of their size,
@@ -160,6 +164,7 @@ class MediaPipeLandmarker:
         self._face_roi: Box | None = None
         self._last_centre: np.ndarray | None = None
         self._next_search_t = -np.inf
+        self._search_backoff_s = REACQUIRE_INTERVAL_S
         self._next_count_t = 0.0
         self.max_people_seen = 0
 
@@ -274,13 +279,17 @@ class MediaPipeLandmarker:
         pose: PoseLandmarks | None = None
         if self._roi is None and t_s >= self._next_search_t:
             found = self.find_people(rgb)
-            people = self.count_people(rgb) if self._video_mode and found else len(found)
-            self._next_count_t = self._count_due_after(t_s)
+            people = len(found)
+            if self._video_mode and found and t_s >= self._next_count_t:
+                people = self.count_people(rgb)
+                self._next_count_t = self._count_due_after(t_s)
             if found:
                 pose = self._choose(found, w, h)  # the search's landmarks serve this frame
                 self._follow(pose)
+                self._search_backoff_s = REACQUIRE_INTERVAL_S
             else:
-                self._next_search_t = t_s + REACQUIRE_INTERVAL_S
+                self._next_search_t = t_s + self._search_backoff_s
+                self._search_backoff_s = min(2 * self._search_backoff_s, REACQUIRE_MAX_INTERVAL_S)
         elif self._roi is not None:
             if self._video_mode and t_s >= self._next_count_t:
                 people = self.count_people(rgb)
@@ -293,7 +302,7 @@ class MediaPipeLandmarker:
 
     @staticmethod
     def _count_due_after(t_s: float) -> float:
-        return t_s + (1.0 if t_s < EARLY_COUNT_UNTIL_S else RECOUNT_INTERVAL_S)
+        return t_s + (EARLY_COUNT_INTERVAL_S if t_s < EARLY_COUNT_UNTIL_S else RECOUNT_INTERVAL_S)
 
     def _follow(self, pose: PoseLandmarks) -> None:
         """Move the crop to the subject only when they drifted (keeps tracking stable)."""
