@@ -7,13 +7,17 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 # Shared libraries that OpenCV and MediaPipe load (present on most desktops).
 APT_PACKAGES := libgl1 libglib2.0-0 libegl1
+# Tests drive a real browser (Debian's chromium; Playwright never downloads one).
+TEST_APT_PACKAGES := chromium
+# Rendering synthetic humans for the accuracy benchmark (Mesa, offscreen).
+SYNTH_APT_PACKAGES := libegl1 libegl-mesa0 libgl1-mesa-dri libosmesa6
 
-.PHONY: run test lint format bench sysdeps install clean
+.PHONY: run test lint format bench accuracy sysdeps test-sysdeps synth install clean
 
 run: install
 	$(BIN)/streamlit run app/streamlit_app.py
 
-test: install
+test: install test-sysdeps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
@@ -21,7 +25,13 @@ test: install
 install: sysdeps $(STAMP)
 
 sysdeps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+	@$(MAKE) --no-print-directory apt PKGS="$(APT_PACKAGES)"
+
+test-sysdeps:
+	@$(MAKE) --no-print-directory apt PKGS="$(TEST_APT_PACKAGES)"
+
+apt:
+	@missing=""; for p in $(PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -45,6 +55,17 @@ format: install
 
 bench: install
 	$(BIN)/python benchmarks/speed.py
+
+# pyrender 0.1.45 must come first, then PyOpenGL 3.1.7 without its pins, then a
+# networkx that works on Python 3.11 (a naive resolve picks versions that break).
+synth: install
+	@$(MAKE) --no-print-directory apt PKGS="$(SYNTH_APT_PACKAGES)"
+	$(BIN)/pip install -q pyrender==0.1.45
+	$(BIN)/pip install -q --no-deps pyopengl==3.1.7
+	$(BIN)/pip install -q -U networkx
+
+accuracy: synth
+	$(BIN)/python benchmarks/accuracy.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
