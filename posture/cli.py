@@ -33,6 +33,7 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks and model logs")
     sub = parser.add_subparsers(dest="command", required=True)
     a = sub.add_parser("analyze", help="measure one video, photo or webcam session")
+    a.set_defaults(handler=_analyze)
     a.add_argument(
         "input", nargs="?", help="video (mp4 mov m4v avi mkv webm) or image (jpg png webp)"
     )
@@ -52,7 +53,15 @@ def _build_parser() -> argparse.ArgumentParser:
     a.add_argument("--answers", metavar="JSON", help="symptom and red-flag answers (questionnaire)")
     a.add_argument("--previous", metavar="JSON", help="an earlier report: say what changed")
     a.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    for register in _other_commands():
+        register(sub)
     return parser
+
+
+def _other_commands() -> list:
+    """``register(subparsers)`` of each further command; each sets ``handler`` to a
+    function ``(args) -> exit code`` that raises PostureError for bad input."""
+    return []
 
 
 @contextlib.contextmanager
@@ -180,9 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         with _quiet_native_logs(not args.debug):
-            if args.command == "analyze":
-                return _analyze(args)
-            parser.error(f"unknown command {args.command}")
+            return int(args.handler(args))
     except PostureError as err:
         print(f"posture: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT

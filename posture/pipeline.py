@@ -12,6 +12,7 @@ import numpy as np
 
 from posture.annotate import AnnotatedVideoWriter, draw_overlay, write_annotated_image
 from posture.errors import InputError
+from posture.geometry.lens import undistort_px
 from posture.geometry.measure import ANGLE_KEYS, FrameMeasurement, measure_frame
 from posture.geometry.trunk import View
 from posture.io.media import (
@@ -23,7 +24,7 @@ from posture.io.media import (
     prefetch,
 )
 from posture.landmarks.mediapipe_adapter import MediaPipeLandmarker
-from posture.landmarks.types import FrameLandmarks
+from posture.landmarks.types import FaceLandmarks, FrameLandmarks, PoseLandmarks
 from posture.progress import NullProgress, Progress
 from posture.report import Report
 from posture.signals.filters import OneEuroFilter, clean_series
@@ -48,10 +49,18 @@ class AnalysisOptions:
         hampel_window_s: window of the outlier filter.
         neutral_deg: the subject's neutral head angles from a calibration profile;
             None finds a still period at the start of the recording.
+        focal_px, principal_px, distortion: the camera's intrinsics from
+            calibration (pixels of the analysed frame, OpenCV distortion
+            coefficients); None assumes a 65 deg lens without distortion.
+        calibration: name of the calibration profile applied, for the report.
     """
 
     view: View | None = None
     camera_roll_deg: float = 0.0
+    focal_px: float | None = None
+    principal_px: tuple[float, float] | None = None
+    distortion: tuple[float, ...] | None = None
+    calibration: str | None = None
     max_side_px: int | None = DEFAULT_MAX_SIDE_PX
     cutoff_hz: float = 3.0
     max_gap_s: float = 0.3
@@ -76,6 +85,25 @@ class LiveSmoother:
 
 
 FrameHook = Callable[[Frame, FrameLandmarks, FrameMeasurement], None]
+
+
+def undistorted(lm: FrameLandmarks, options: AnalysisOptions) -> FrameLandmarks:
+    """Landmarks as an ideal pinhole camera would see them (when calibration gives a lens)."""
+    if not options.distortion or options.focal_px is None:
+        return lm
+    principal = options.principal_px or (lm.width / 2, lm.height / 2)
+
+    def fix(xy: np.ndarray) -> np.ndarray:
+        return undistort_px(xy, options.focal_px, principal, options.distortion)
+
+    pose = face = None
+    if lm.pose is not None:
+        pose = PoseLandmarks(fix(lm.pose.image_xy), lm.pose.visibility, lm.pose.world_xyz)
+    if lm.face is not None:
+        xyz = lm.face.xyz.copy()
+        xyz[:, :2] = fix(xyz[:, :2])
+        face = FaceLandmarks(xyz)
+    return FrameLandmarks(lm.t_s, lm.width, lm.height, pose, face, lm.people_in_view)
 
 
 class SteadyTrunkYaw:
@@ -121,7 +149,9 @@ def measure_frames(
     trunk = SteadyTrunkYaw()
     for frame in frames:
         lm = landmarker.process(frame.rgb, frame.t_s)
-        m = measure_frame(lm, options.view, options.camera_roll_deg)
+        m = measure_frame(
+            undistorted(lm, options), options.view, options.camera_roll_deg, options.focal_px
+        )
         trunk.add(m.trunk_yaw_deg)
         m = m.with_trunk_yaw(trunk.current())
         out.append(m)
@@ -277,7 +307,9 @@ def assemble_report(
         },
         "settings": {
             "view": options.view or "auto",
+            "calibration": options.calibration,
             "camera_roll_deg": options.camera_roll_deg,
+            "focal_px": options.focal_px,
             "cutoff_hz": options.cutoff_hz,
         },
     }
