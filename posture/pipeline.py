@@ -167,8 +167,13 @@ def analyze_source(
     progress: Progress | None = None,
     annotated_path: str | os.PathLike[str] | None = None,
     on_frame: FrameHook | None = None,
+    landmarker: MediaPipeLandmarker | None = None,
 ) -> Report:
-    """Analyse an opened source. Raises InputError when no person is found at all."""
+    """Analyse an opened source. Raises InputError when no person is found at all.
+
+    ``landmarker``: reuse models across many stills (must be in still-image mode);
+    by default a fresh one serves this source and is closed after it.
+    """
     info = source.info
     is_image = info.kind == "image"
     progress = NullProgress() if progress is None or is_image else progress
@@ -190,10 +195,18 @@ def analyze_source(
 
     progress.start(info.frame_count, "Analysing")
     try:
-        with MediaPipeLandmarker(video_mode=not is_image) as landmarker:
+        owned = landmarker is None
+        lm = MediaPipeLandmarker(video_mode=not is_image) if owned else landmarker
+        try:
             frames = source.frames() if is_image else prefetch(source.frames())
-            measurements = measure_frames(frames, landmarker, options, progress, hook)
-            people_max = landmarker.max_people_seen
+            before = lm.max_people_seen
+            lm.max_people_seen = 0
+            measurements = measure_frames(frames, lm, options, progress, hook)
+            people_max = lm.max_people_seen
+            lm.max_people_seen = max(before, people_max)
+        finally:
+            if owned:
+                lm.close()
         if not any(m.valid for m in measurements):
             what = "photo" if is_image else "video"
             raise InputError(

@@ -47,9 +47,10 @@ def face_template() -> np.ndarray:
 
 def as_face_mesh_sees_it(r_head_cam: np.ndarray) -> np.ndarray:
     """The head orientation the face mesh reports: pitch compressed as the model says."""
-    down, up = load_face_model().pitch_gain
+    model = load_face_model()
+    down, up = model.pitch_gain
     yaw, pitch, roll = decompose_head_angles(FACING_CAMERA.T @ r_head_cam)
-    seen = pitch / down if pitch / down > 0 else pitch / up
+    seen = (pitch / down if pitch > 0 else pitch / up) + model.pitch_zero_deg
     return FACING_CAMERA @ compose_head_angles(yaw, seen, roll)
 
 

@@ -34,13 +34,15 @@ class FaceModel:
     template: np.ndarray  # (468, 3) unit RMS size, head axes (x left, y back, z up)
     rigid: np.ndarray  # indices used in the fit
     pitch_gain: tuple[float, float]  # (looking down, looking up), relative to the camera
+    pitch_zero_deg: float = 0.0  # raw pitch the face mesh reports for a level head
 
 
 @lru_cache(maxsize=1)
 def load_face_model(path: Path = FACE_MODEL_PATH) -> FaceModel:
     with np.load(path) as z:
         down, up = (float(g) for g in z["pitch_gain"])
-        return FaceModel(z["template"].astype(float), z["rigid"], (down, up))
+        zero = float(z["pitch_zero_deg"]) if "pitch_zero_deg" in z else 0.0
+        return FaceModel(z["template"].astype(float), z["rigid"], (down, up), zero)
 
 
 def undo_perspective(xyz: np.ndarray, focal_px: float, principal_px: np.ndarray) -> np.ndarray:
@@ -66,11 +68,15 @@ def fit_rotation(template: np.ndarray, shape: np.ndarray, index: np.ndarray) -> 
     return vt.T @ np.diag([1.0, 1.0, d]) @ u.T
 
 
-def scale_pitch(r_head_cam: np.ndarray, gains: tuple[float, float]) -> np.ndarray:
-    """Scale the head's pitch relative to the camera by (down, up) gains; keep yaw and roll."""
+def scale_pitch(
+    r_head_cam: np.ndarray, gains: tuple[float, float], zero_deg: float = 0.0
+) -> np.ndarray:
+    """Correct the pitch relative to the camera as ``gain * (pitch - zero)``, with the
+    (down, up) gain by direction; yaw and roll are kept."""
     yaw, pitch, roll = decompose_head_angles(FACING_CAMERA.T @ r_head_cam)
-    gain = gains[0] if pitch > 0 else gains[1]
-    return FACING_CAMERA @ compose_head_angles(yaw, gain * pitch, roll)
+    d = pitch - zero_deg
+    corrected = (gains[0] if d > 0 else gains[1]) * d
+    return FACING_CAMERA @ compose_head_angles(yaw, corrected, roll)
 
 
 def head_frame_from_face(
@@ -93,7 +99,7 @@ def head_frame_from_face(
     if not np.all(np.isfinite(shape[model.rigid])):
         return None
     r = fit_rotation(model.template, shape, model.rigid)
-    return scale_pitch(r, model.pitch_gain)
+    return scale_pitch(r, model.pitch_gain, model.pitch_zero_deg)
 
 
 def eye_centres_px(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

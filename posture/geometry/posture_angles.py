@@ -21,6 +21,9 @@ ear-shoulder angle reads about 12 deg too high and is never reported as CVA.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 
 from posture.geometry.trunk import View
@@ -32,8 +35,18 @@ from posture.landmarks.types import (
     PoseLandmarks,
 )
 
-C7_BACK_FRACTION = 0.30
-C7_UP_FRACTION = 0.20
+CVA_MODEL_PATH = Path(__file__).resolve().parent / "data" / "cva_model.json"
+
+
+def _load_c7_fractions() -> tuple[float, float]:
+    """(backwards, up) C7 offsets fitted by benchmarks/fit_cva_model.py; defaults before a fit."""
+    if not CVA_MODEL_PATH.exists():
+        return 0.30, 0.20
+    model = json.loads(CVA_MODEL_PATH.read_text())
+    return float(model["c7_back_fraction"]), float(model["c7_up_fraction"])
+
+
+C7_BACK_FRACTION, C7_UP_FRACTION = _load_c7_fractions()
 MIN_VISIBILITY = 0.5
 PLAUSIBLE_CVA_DEG = (5.0, 90.0)
 

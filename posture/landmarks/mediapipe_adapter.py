@@ -274,6 +274,9 @@ class MediaPipeLandmarker:
 
     def process(self, rgb: np.ndarray, t_s: float) -> FrameLandmarks:
         """Landmarks of the followed subject in one upright RGB frame."""
+        if not self._video_mode:  # unrelated stills: nothing carries over between calls
+            self._roi = self._face_roi = self._last_centre = None
+            self._next_search_t = -np.inf
         h, w = rgb.shape[:2]
         people: int | None = None
         pose: PoseLandmarks | None = None
