@@ -53,6 +53,9 @@ def _build_parser() -> argparse.ArgumentParser:
     a.add_argument("--answers", metavar="JSON", help="symptom and red-flag answers (questionnaire)")
     a.add_argument("--previous", metavar="JSON", help="an earlier report: say what changed")
     a.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    from posture.calibration.options import add_analyze_arguments
+
+    add_analyze_arguments(a)
     for register in _other_commands():
         register(sub)
     return parser
@@ -61,7 +64,9 @@ def _build_parser() -> argparse.ArgumentParser:
 def _other_commands() -> list:
     """``register(subparsers)`` of each further command; each sets ``handler`` to a
     function ``(args) -> exit code`` that raises PostureError for bad input."""
-    return []
+    from posture.calibration.cli import register as register_calibrate
+
+    return [register_calibrate]
 
 
 @contextlib.contextmanager
@@ -142,7 +147,10 @@ def _analyze(args: argparse.Namespace) -> int:
     else:
         source = open_media(args.input, options.max_side_px)
     progress = NullProgress() if args.quiet else TqdmProgress()
+    from posture.calibration.options import apply_to_options
+
     try:
+        options = apply_to_options(args, options, (source.info.width, source.info.height))
         report = analyze_source(source, options, progress, args.annotated)
     finally:
         source.close()
