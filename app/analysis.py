@@ -1,0 +1,201 @@
+"""Page-independent analysis glue (no Streamlit): uploads in, results and exports out.
+
+Everything the pages show comes from here, so it is tested without a browser.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from posture.clinical import Questionnaire
+from posture.errors import InputError
+from posture.export import extract_frames, key_moments, pdf_bytes
+from posture.io.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, supported_types_sentence
+from posture.pipeline import AnalysisOptions, analyze
+from posture.progress import Progress
+from posture.report import CSV_COLUMNS, Report, attach_findings
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES_DIR = ROOT / "sample_videos"
+MAX_UPLOAD_ENV = "POSTURE_MAX_UPLOAD_MB"
+DEFAULT_MAX_UPLOAD_MB = 500  # the same as server.maxUploadSize in .streamlit/config.toml
+UPLOAD_TYPES: list[str] = sorted(e.lstrip(".") for e in VIDEO_EXTENSIONS | IMAGE_EXTENSIONS)
+
+
+def max_upload_mb() -> float:
+    try:
+        return float(os.environ.get(MAX_UPLOAD_ENV, DEFAULT_MAX_UPLOAD_MB))
+    except ValueError:
+        return DEFAULT_MAX_UPLOAD_MB
+
+
+def bundled_samples() -> list[Path]:
+    return sorted(SAMPLES_DIR.glob("*.mp4"))
+
+
+def check_upload(name: str, size_bytes: int, limit_mb: float | None = None) -> str | None:
+    """One sentence saying why an upload cannot be used, or None when it may be analysed."""
+    limit = max_upload_mb() if limit_mb is None else limit_mb
+    ext = Path(name).suffix.lower()
+    if ext not in VIDEO_EXTENSIONS | IMAGE_EXTENSIONS:
+        kind = f"a '{ext}' file" if ext else "a file without an extension"
+        return f"{name} is {kind}, which posture cannot read: use {supported_types_sentence()}."
+    if size_bytes == 0:
+        return f"{name} is empty (0 bytes): record or export it again."
+    if size_bytes > limit * 1024 * 1024:
+        return (
+            f"{name} is {size_bytes / 1024 / 1024:.0f} MB, over the {limit:g} MB limit: "
+            "trim or compress it first."
+        )
+    return None
+
+
+@dataclass
+class AnalysisResult:
+    """A finished analysis: the report dict and what the page shows and offers to download."""
+
+    report: dict[str, Any]
+    source_name: str
+    out_dir: Path | None = None
+    annotated: Path | None = None  # H.264 mp4 (video) or png (photo)
+    key_frames: list[tuple[str, np.ndarray]] = field(default_factory=list)
+    _pdf_cache: dict[tuple, bytes] = field(default_factory=dict, repr=False)
+
+    @property
+    def is_video(self) -> bool:
+        return self.report["input"]["kind"] == "video"
+
+    def json_text(self) -> str:
+        return json.dumps(self.report, indent=1, allow_nan=False)
+
+    def csv_text(self) -> str:
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(CSV_COLUMNS)
+        for f in self.report["frames"]:
+            w.writerow(["" if f.get(k) is None else f.get(k) for k in CSV_COLUMNS])
+        return buf.getvalue()
+
+    def pdf(self, **kwargs: Any) -> bytes:
+        """The PDF report (cached per set of arguments); see ``posture.export.pdf``."""
+        key = tuple(sorted((k, str(v)) for k, v in kwargs.items()))
+        if key not in self._pdf_cache:
+            self._pdf_cache[key] = pdf_bytes(self.report, key_frames=self.key_frames, **kwargs)
+        return self._pdf_cache[key]
+
+    def stem(self) -> str:
+        return Path(self.source_name).stem or "posture"
+
+    def discard(self) -> None:
+        """Remove the temporary files of this result."""
+        if self.out_dir is not None:
+            shutil.rmtree(self.out_dir, ignore_errors=True)
+
+
+def _key_frames(report: dict[str, Any], annotated: Path | None) -> list[tuple[str, np.ndarray]]:
+    if annotated is None or not annotated.exists():
+        return []
+    moments = key_moments(report)
+    if annotated.suffix == ".png":
+        import cv2
+
+        bgr = cv2.imread(str(annotated))
+        return [] if bgr is None else [("Photo", bgr[:, :, ::-1].copy())]
+    frames = extract_frames(annotated, [m.t_s for m in moments])
+    out = []
+    for m, rgb in zip(moments, frames, strict=True):
+        if rgb is not None:
+            label = m.label if m.value_deg is None else f"{m.label}: {m.value_deg:.0f}°"
+            out.append((label, rgb))
+    return out
+
+
+def analyze_upload(
+    path: Path,
+    source_name: str,
+    progress: Progress | None = None,
+    *,
+    options: AnalysisOptions | None = None,
+    answers: Questionnaire | None = None,
+    age_years: int | None = None,
+    sex: str | None = None,
+    previous: dict[str, Any] | None = None,
+) -> AnalysisResult:
+    """Analyse a video or photo; on any error nothing is left behind and the error is raised."""
+    problem = check_upload(source_name, path.stat().st_size if path.exists() else 0)
+    if problem:
+        raise InputError(problem)
+    out_dir = Path(tempfile.mkdtemp(prefix="posture-result-"))
+    is_image = path.suffix.lower() in IMAGE_EXTENSIONS
+    annotated = out_dir / ("annotated.png" if is_image else "annotated.mp4")
+    try:
+        report = analyze(path, options or AnalysisOptions(), progress, annotated_path=annotated)
+        report.input["path"] = source_name  # never a temporary path in a saved report
+        attach_findings(report, answers, age_years=age_years, sex=sex, previous=previous)
+        d = report.to_dict()
+        return AnalysisResult(d, source_name, out_dir, annotated, _key_frames(d, annotated))
+    except BaseException:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+
+
+def result_from_report(
+    report: Report,
+    source_name: str,
+    key_frames: dict[str, np.ndarray] | None = None,
+    *,
+    answers: Questionnaire | None = None,
+    age_years: int | None = None,
+    sex: str | None = None,
+    previous: dict[str, Any] | None = None,
+) -> AnalysisResult:
+    """A result from a report made elsewhere (the live protocol), with its key frames."""
+    from posture.summary_text import ROM_LABELS
+
+    attach_findings(report, answers, age_years=age_years, sex=sex, previous=previous)
+    d = report.to_dict()
+    frames = []
+    for key, rgb in (key_frames or {}).items():
+        label = "Neutral" if key == "neutral" else f"{ROM_LABELS.get(key, key)} (peak)"
+        frames.append((label, rgb))
+    return AnalysisResult(d, source_name, key_frames=frames)
+
+
+def refresh_findings(
+    result: AnalysisResult,
+    answers: Questionnaire | None = None,
+    *,
+    age_years: int | None = None,
+    sex: str | None = None,
+    previous: dict[str, Any] | None = None,
+) -> None:
+    """Recompute findings (new subject details or previous visit); drops cached PDFs."""
+    from posture.clinical import build_findings
+
+    result.report["findings"] = build_findings(
+        result.report, answers, age_years=age_years, sex=sex, previous=previous
+    )
+    result.report["subject"] = {"age_years": age_years, "sex": sex}
+    result._pdf_cache.clear()
+
+
+def merge_photo_cva(movement: dict[str, Any], photo: dict[str, Any]) -> dict[str, Any]:
+    """A live/video report with the craniovertebral angle from a side photo added."""
+    merged = json.loads(json.dumps(movement))
+    cva = (photo.get("summary") or {}).get("cva_deg")
+    merged["summary"]["cva_deg"] = cva
+    merged["cva_source"] = {"kind": "side photo", "view": photo.get("view")}
+    merged["quality"]["warnings"] = list(merged["quality"]["warnings"]) + [
+        f"Side photo: {w}" for w in photo["quality"]["warnings"] if "range of motion" not in w
+    ]
+    return merged

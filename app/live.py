@@ -1,0 +1,380 @@
+"""The guided live protocol: frame in -> (annotated frame, measurement) out, no Streamlit.
+
+The webrtc callback (``app/webcam.py``), the tests and any other caller use the same
+:meth:`LiveProtocol.process`. It runs in the video worker thread; the page reads
+:meth:`LiveProtocol.status` (a snapshot taken under a lock) and, when the protocol is done,
+:meth:`LiveProtocol.report`, which goes through the library's own report assembly
+(zero-phase filtering, neutral, range of motion), so live and file results are computed alike.
+
+Steps: framing (quality prompts until the picture is usable) -> neutral (hold still) -> six
+movements, each prompted; a movement's peak is detected when the head has gone at least
+``MIN_EXCURSION_DEG`` from neutral in the prompted direction and come back. A step that sees
+no movement within its time-out is skipped, so the protocol always ends.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import cv2
+import numpy as np
+
+from posture.annotate import draw_overlay
+from posture.geometry.measure import FrameMeasurement, measure_frame
+from posture.io.media import MediaInfo
+from posture.landmarks.types import LEFT_SHOULDER, RIGHT_SHOULDER, FrameLandmarks
+from posture.pipeline import AnalysisOptions, LiveSmoother, SteadyTrunkYaw, assemble_report
+from posture.report import Report
+from posture.signals.rom import HEAD_KEYS, MIN_EXCURSION_DEG, NEUTRAL_BAND_DEG
+
+# Frames are scaled to this long side before the models (the speed target is set at 640x480).
+LIVE_MAX_SIDE_PX = 640
+# Framing must be good for this long (s) before neutral is captured.
+FRAMING_HOLD_S = 0.5
+# Neutral: every head angle within NEUTRAL_BAND_DEG for this long (s), roughly upright and
+# facing the camera (a still moment at the end of a movement is not a neutral).
+NEUTRAL_HOLD_S = 0.8
+NEUTRAL_MAX_DEG = {"head_rotation_deg": 20.0, "head_flexion_deg": 20.0,
+                   "head_lateral_flexion_deg": 15.0}  # fmt: skip
+# A movement is "back" when its excursion has fallen below this share of its peak (or 5 deg).
+RETURN_FRACTION = 0.4
+RETURN_MIN_DEG = 5.0
+DEFAULT_STEP_TIMEOUT_S = 20.0
+# A framing problem must last this long (s) to count: one lost frame is not "step into view".
+PROBLEM_GRACE_S = 0.3
+# Picture quality thresholds.
+MIN_MEAN_LUMA = 50.0  # 0-255; below this "more light"
+MIN_FACE_WIDTH_FRACTION = 0.07  # face narrower than this share of the frame: "move closer"
+MAX_HEAD_TO_FRAME_FRACTION = 0.55  # shoulder-to-crown taller than this share: "move back"
+MAX_TRUNK_YAW_DEG = 30.0
+
+MOVEMENTS: tuple[tuple[str, str, str, float], ...] = (
+    # (ROM key, per-frame angle, prompt, sign of the excursion)
+    ("rotation_left_deg", "head_rotation_deg",
+     "Turn your head slowly to the LEFT as far as is comfortable, then back", 1.0),
+    ("rotation_right_deg", "head_rotation_deg",
+     "Turn your head slowly to the RIGHT as far as is comfortable, then back", -1.0),
+    ("flexion_deg", "head_flexion_deg",
+     "Bend your head slowly FORWARD, chin to chest, as far as is comfortable, then back", 1.0),
+    ("extension_deg", "head_flexion_deg",
+     "Tilt your head slowly BACK, looking up, as far as is comfortable, then back", -1.0),
+    ("lateral_flexion_left_deg", "head_lateral_flexion_deg",
+     "Tilt your LEFT ear toward your left shoulder as far as is comfortable, then back", 1.0),
+    ("lateral_flexion_right_deg", "head_lateral_flexion_deg",
+     "Tilt your RIGHT ear toward your right shoulder as far as is comfortable, then back", -1.0),
+)  # fmt: skip
+STEP_NAMES: tuple[str, ...] = ("framing", "neutral", *(m[0] for m in MOVEMENTS), "done")
+FRAMING_PROMPT = "Sit facing the camera with your head and shoulders in view"
+NEUTRAL_PROMPT = "Sit tall, look straight at the camera and hold still"
+DONE_PROMPT = "Done: well done! Your results are below"
+
+
+@dataclass(frozen=True)
+class LiveStatus:
+    """What the page shows: the step, its prompt, a quality hint and the peaks so far."""
+
+    step: str
+    step_index: int
+    n_steps: int
+    prompt: str
+    quality_hint: str | None
+    peaks_deg: dict[str, float | None]
+    frames: int
+    fps: float
+    done: bool
+
+
+def framing_problem(rgb: np.ndarray, lm: FrameLandmarks, m: FrameMeasurement) -> str | None:
+    """The first thing wrong with the picture, as a plain instruction; None when usable."""
+    h, w = rgb.shape[:2]
+    luma = float(cv2.cvtColor(rgb[::4, ::4], cv2.COLOR_RGB2GRAY).mean())
+    if lm.pose is None and lm.face is None:
+        if luma < MIN_MEAN_LUMA:
+            return "More light, please: the picture is too dark"
+        return "Step into view: head and shoulders in the picture"
+    if lm.people_in_view is not None and lm.people_in_view > 1:
+        return "One person only, please"
+    if luma < MIN_MEAN_LUMA:
+        return "More light, please: the picture is too dark"
+    pose = lm.pose
+    if pose is not None:
+        shoulders = pose.visible(LEFT_SHOULDER) and pose.visible(RIGHT_SHOULDER)
+        if not shoulders:
+            return "Move back a little: both shoulders should be in view"
+        shoulder_y = float(pose.image_xy[[LEFT_SHOULDER, RIGHT_SHOULDER], 1].mean())
+        if lm.face is not None:
+            crown_y = float(lm.face.xyz[:, 1].min())
+            if shoulder_y - crown_y > MAX_HEAD_TO_FRAME_FRACTION * h:
+                return "Move back a little"
+    if lm.face is None:
+        return "Face the camera: your face is not found"
+    face_w = float(np.ptp(lm.face.xyz[:, 0]))
+    if face_w < MIN_FACE_WIDTH_FRACTION * w:
+        return "Come a little closer to the camera"
+    if m.trunk_yaw_deg is not None and abs(m.trunk_yaw_deg) > MAX_TRUNK_YAW_DEG:
+        return "Turn your body to face the camera"
+    return None
+
+
+def _scaled(rgb: np.ndarray, max_side_px: int) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    if max(h, w) <= max_side_px:
+        return rgb
+    s = max_side_px / max(h, w)
+    return cv2.resize(rgb, (int(round(w * s)), int(round(h * s))), interpolation=cv2.INTER_AREA)
+
+
+def _banner(out: np.ndarray, lines: list[tuple[str, tuple[int, int, int]]]) -> None:
+    """Prompt lines on a dark band at the bottom of the frame (ASCII: OpenCV fonts)."""
+    h, w = out.shape[:2]
+    scale = max(0.4, w / 1100)
+    line_h = int(26 * scale / 0.58)
+    top = h - line_h * len(lines) - 6
+    band = out[top:].copy()
+    band[:] = (0, 0, 0)
+    cv2.addWeighted(band, 0.6, out[top:], 0.4, 0, dst=out[top:])
+    for i, (text, colour) in enumerate(lines):
+        org = (8, top + line_h * (i + 1) - 6)
+        cv2.putText(out, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 1, cv2.LINE_AA)
+
+
+def _wrap(text: str, max_chars: int) -> list[str]:
+    words, lines, cur = text.split(), [], ""
+    for word in words:
+        if cur and len(cur) + 1 + len(word) > max_chars:
+            lines.append(cur)
+            cur = word
+        else:
+            cur = f"{cur} {word}".strip()
+    return [*lines, cur] if cur else lines
+
+
+@dataclass
+class _MovementTracker:
+    peak_deg: float = 0.0
+    started_s: float | None = None
+    peak_frame: np.ndarray | None = None
+
+
+@dataclass
+class LiveProtocol:
+    """Per-browser-session state of the guided protocol (one landmarker per session).
+
+    Args:
+        step_timeout_s: a movement not seen within this time (s) is skipped.
+        landmarker_factory: builds the landmarker on the first frame, in the video thread
+            (tests may pass a fake); default: MediaPipe in video mode.
+        options: camera calibration (roll, focal length) applied to every frame.
+    """
+
+    step_timeout_s: float = DEFAULT_STEP_TIMEOUT_S
+    landmarker_factory: Callable[[], object] | None = None
+    options: AnalysisOptions = field(default_factory=AnalysisOptions)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._landmarker = None
+        self.reset()
+
+    def reset(self) -> None:
+        """Start again from framing (keeps the landmarker)."""
+        with getattr(self, "_lock", threading.Lock()):
+            self._step = 0
+            self._measurements: list[FrameMeasurement] = []
+            self._trunk = SteadyTrunkYaw()
+            self._smoother = LiveSmoother()
+            self._good_since: float | None = None
+            self._recent: deque[tuple[float, dict[str, float | None]]] = deque()
+            self._neutral: dict[str, float] | None = None
+            self._tracker = _MovementTracker()
+            self._peaks: dict[str, float | None] = {m[0]: None for m in MOVEMENTS}
+            self._hint: str | None = None
+            self._problem_since: float | None = None
+            self._last_t: float | None = None
+            self._size = (0, 0)
+            self._people_max = 0
+            self._frame_times: deque[float] = deque(maxlen=30)
+            self._key_frames: dict[str, np.ndarray] = {}
+
+    # -- the frame function -------------------------------------------------------------
+
+    def process(self, rgb: np.ndarray, t_s: float) -> tuple[np.ndarray, FrameMeasurement]:
+        """One frame: landmarks, angles, protocol step, overlay. ``t_s`` must increase."""
+        rgb = _scaled(rgb, LIVE_MAX_SIDE_PX)
+        with self._lock:
+            if self._last_t is not None and t_s <= self._last_t:
+                t_s = self._last_t + 1e-3  # a repeated camera timestamp; keep time moving
+            self._last_t = t_s
+            if self._landmarker is None:
+                self._landmarker = self._make_landmarker()
+            lm = self._landmarker.process(rgb, t_s)
+            m = measure_frame(lm, self.options.view, self.options.camera_roll_deg)
+            self._trunk.add(m.trunk_yaw_deg)
+            m = m.with_trunk_yaw(self._trunk.current())
+            values = self._smoother(m)
+            self._size = (rgb.shape[1], rgb.shape[0])
+            if lm.people_in_view:
+                self._people_max = max(self._people_max, lm.people_in_view)
+            self._update_hint(t_s, framing_problem(rgb, lm, m))
+            out = draw_overlay(rgb, lm, values)
+            if self._step < len(STEP_NAMES) - 1:
+                self._measurements.append(m)
+                self._advance(t_s, values, out)
+            self._frame_times.append(time.perf_counter())
+            self._draw_prompt(out)
+            return out, m
+
+    def _update_hint(self, t_s: float, problem: str | None) -> None:
+        if problem is None:
+            self._problem_since, self._hint = None, None
+            return
+        if self._problem_since is None:
+            self._problem_since = t_s
+        if t_s - self._problem_since >= PROBLEM_GRACE_S:
+            self._hint = problem
+
+    def _make_landmarker(self):
+        if self.landmarker_factory is not None:
+            return self.landmarker_factory()
+        from posture.landmarks.mediapipe_adapter import MediaPipeLandmarker
+
+        return MediaPipeLandmarker(video_mode=True)
+
+    def _advance(self, t_s: float, values: dict[str, float | None], out: np.ndarray) -> None:
+        step = STEP_NAMES[self._step]
+        if step == "framing":
+            if self._hint is not None:
+                self._good_since = None
+            elif self._good_since is None:
+                self._good_since = t_s
+            elif t_s - self._good_since >= FRAMING_HOLD_S:
+                self._next(t_s)
+        elif step == "neutral":
+            if self._update_neutral(t_s, values):
+                self._key_frames["neutral"] = out.copy()
+        else:
+            self._update_movement(t_s, values, out)
+
+    def _next(self, t_s: float) -> None:
+        self._step += 1
+        self._tracker = _MovementTracker(started_s=t_s)
+
+    def _update_neutral(self, t_s: float, values: dict[str, float | None]) -> bool:
+        self._recent.append((t_s, values))
+        while self._recent and t_s - self._recent[0][0] > NEUTRAL_HOLD_S:
+            self._recent.popleft()
+        # Frames without a face (a lost frame) are skipped, not counted as movement.
+        window = [v for _, v in self._recent if all(v[k] is not None for k in HEAD_KEYS)]
+        if t_s - self._recent[0][0] < 0.9 * NEUTRAL_HOLD_S or len(window) < 5:
+            return False
+        head = np.array([[v[k] for k in HEAD_KEYS] for v in window], dtype=float)
+        median = {k: float(np.median(head[:, i])) for i, k in enumerate(HEAD_KEYS)}
+        upright = all(abs(median[k]) <= NEUTRAL_MAX_DEG[k] for k in HEAD_KEYS)
+        if upright and np.all(np.ptp(head, axis=0) <= NEUTRAL_BAND_DEG):
+            self._neutral = median
+            self._next(t_s)
+            return True
+        return False
+
+    def _update_movement(
+        self, t_s: float, values: dict[str, float | None], out: np.ndarray
+    ) -> None:
+        key, angle, _, sign = MOVEMENTS[self._step - 2]
+        tr = self._tracker
+        v = values.get(angle)
+        if v is not None and self._neutral is not None:
+            excursion = sign * (v - self._neutral[angle])
+            if excursion > tr.peak_deg:
+                tr.peak_deg, tr.peak_frame = excursion, out.copy()
+            back = excursion <= max(RETURN_MIN_DEG, RETURN_FRACTION * tr.peak_deg)
+            if tr.peak_deg >= MIN_EXCURSION_DEG and back:
+                self._peaks[key] = round(tr.peak_deg, 1)
+                if tr.peak_frame is not None:
+                    self._key_frames[key] = tr.peak_frame
+                self._next(t_s)
+                return
+        if tr.started_s is not None and t_s - tr.started_s > self.step_timeout_s:
+            self._next(t_s)
+
+    def _draw_prompt(self, out: np.ndarray) -> None:
+        step = STEP_NAMES[self._step]
+        max_chars = max(30, out.shape[1] // 11)
+        lines = [(f"Step {self._step + 1}/{len(STEP_NAMES)}", (180, 220, 255))]
+        lines += [(s, (255, 255, 255)) for s in _wrap(self._prompt(step), max_chars)]
+        if self._hint and step != "done":
+            lines += [(s, (255, 200, 60)) for s in _wrap(self._hint, max_chars)]
+        _banner(out, lines)
+
+    @staticmethod
+    def _prompt(step: str) -> str:
+        if step == "framing":
+            return FRAMING_PROMPT
+        if step == "neutral":
+            return NEUTRAL_PROMPT
+        if step == "done":
+            return DONE_PROMPT
+        return next(m[2] for m in MOVEMENTS if m[0] == step)
+
+    # -- what the page reads -------------------------------------------------------------
+
+    def status(self) -> LiveStatus:
+        with self._lock:
+            step = STEP_NAMES[self._step]
+            times = list(self._frame_times)
+            fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
+            return LiveStatus(
+                step=step,
+                step_index=self._step,
+                n_steps=len(STEP_NAMES),
+                prompt=self._prompt(step),
+                quality_hint=self._hint,
+                peaks_deg=dict(self._peaks),
+                frames=len(self._measurements),
+                fps=round(fps, 1),
+                done=step == "done",
+            )
+
+    def key_frames(self) -> dict[str, np.ndarray]:
+        """Annotated frames at neutral and at each detected peak ('neutral' or a ROM key)."""
+        with self._lock:
+            return dict(self._key_frames)
+
+    @property
+    def neutral_deg(self) -> dict[str, float] | None:
+        return None if self._neutral is None else dict(self._neutral)
+
+    def report(self) -> Report | None:
+        """The recording so far as a report (library assembly); None before any frame."""
+        with self._lock:
+            ms = list(self._measurements)
+            neutral = None if self._neutral is None else dict(self._neutral)
+            size, people = self._size, self._people_max
+        if len(ms) < 2:
+            return None
+        duration = ms[-1].t - ms[0].t
+        t0 = ms[0].t
+        # Report times start at 0, like a file's.
+        ms = [replace(m, t=round(m.t - t0, 4)) for m in ms]
+        info = MediaInfo(
+            path="webcam",
+            kind="video",
+            width=size[0],
+            height=size[1],
+            fps=round((len(ms) - 1) / duration, 2) if duration > 0 else None,
+            frame_count=len(ms),
+            duration_s=round(duration, 3),
+        )
+        options = AnalysisOptions(
+            view=self.options.view,
+            camera_roll_deg=self.options.camera_roll_deg,
+            focal_px=self.options.focal_px,
+            neutral_deg=neutral,
+        )
+        report = assemble_report(info, ms, options, people, [])
+        if report.extra.get("neutral"):
+            report.extra["neutral"]["source"] = "held still when prompted (live)"
+        return report

@@ -1,0 +1,230 @@
+"""Streamlit widgets shared by the pages: progress, upload handling and the results view."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+import streamlit as st
+
+from app import charts
+from app.analysis import (
+    UPLOAD_TYPES,
+    AnalysisResult,
+    analyze_upload,
+    bundled_samples,
+    check_upload,
+)
+from posture.clinical import DISCLAIMER, classify_cva
+from posture.errors import PostureError
+from posture.summary_text import ROM_LABELS
+
+Audience = Literal["patient", "clinician"]
+
+
+class StreamlitProgress:
+    """Drives a Streamlit progress bar from the library's progress calls."""
+
+    def __init__(self) -> None:
+        self._bar = None
+        self._total: int | None = None
+        self._done = 0
+
+    def start(self, total: int | None, description: str) -> None:
+        self._bar = st.progress(0.0, text=description)
+        self._total, self._done = total, 0
+
+    def advance(self, n: int = 1) -> None:
+        self._done += n
+        if self._bar is not None and self._total and self._done % 5 == 0:
+            frac = min(self._done / self._total, 1.0)
+            self._bar.progress(frac, text=f"Analysing frame {self._done} of {self._total}")
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.empty()
+
+
+def set_result(key: str, result: AnalysisResult | None) -> None:
+    """Keep a result across reruns; the previous one's temporary files are removed."""
+    old = st.session_state.get(key)
+    if isinstance(old, AnalysisResult) and old is not result:
+        old.discard()
+    st.session_state[key] = result
+
+
+def run_on_path(path: Path, source_name: str, **kwargs: Any) -> AnalysisResult | None:
+    """Analyse with a progress bar; a bad input shows one sentence and returns None."""
+    try:
+        with st.spinner("Analysing..."):
+            return analyze_upload(path, source_name, StreamlitProgress(), **kwargs)
+    except PostureError as err:
+        st.error(str(err))
+    except Exception as err:  # noqa: BLE001 - the page must survive; say what happened
+        st.error(
+            f"The analysis failed unexpectedly ({type(err).__name__}): try another recording, "
+            "and please report it."
+        )
+    return None
+
+
+def media_input(key: str, **kwargs: Any) -> AnalysisResult | None:
+    """Bundled sample or upload -> a new result (None when nothing new was analysed)."""
+    samples = bundled_samples()
+    # The bundled samples come first: `make run` is ready to try without a recording.
+    options = (["Bundled sample"] if samples else []) + ["Upload a video or photo"]
+    source = st.radio("Input", options, horizontal=True, key=f"{key}_source")
+    if source == "Bundled sample":
+        choice = st.selectbox("Sample", samples, format_func=lambda p: p.name, key=f"{key}_sam")
+        if st.button("Analyse sample", type="primary", key=f"{key}_go_sample"):
+            return run_on_path(choice, choice.name, **kwargs)
+        return None
+    upload = st.file_uploader(
+        "Video (mp4, mov, webm, ...) or photo (jpg, png, webp)",
+        type=UPLOAD_TYPES,
+        key=f"{key}_upload",
+        help="Front view for range of motion; side view for the craniovertebral angle.",
+    )
+    if upload is None:
+        return None
+    problem = check_upload(upload.name, upload.size)
+    if problem:
+        st.error(problem)
+        return None
+    if not st.button("Analyse", type="primary", key=f"{key}_go_upload"):
+        return None
+    with tempfile.TemporaryDirectory(prefix="posture-upload-") as tmp:
+        path = Path(tmp) / f"upload{Path(upload.name).suffix.lower()}"
+        path.write_bytes(upload.getbuffer())
+        return run_on_path(path, upload.name, **kwargs)
+
+
+# -- results -------------------------------------------------------------------------------
+
+
+def _deg(v: float | None) -> str:
+    return "—" if v is None else f"{v:.1f}°"
+
+
+def posture_card(report: dict[str, Any]) -> None:
+    summary = report["summary"]
+    st.markdown("#### Posture")
+    c1, c2, c3 = st.columns(3)
+    cva = summary.get("cva_deg")
+    cls = classify_cva(cva)
+    c1.metric(
+        "Craniovertebral angle",
+        _deg(cva),
+        help="Side view: C7 to ear vs horizontal; smaller = head further forward.",
+    )
+    if cls is not None:
+        c1.caption(f"{cls.label} (upright ≥ 50°)")
+    elif cva is None:
+        c1.caption("needs a side view")
+    c2.metric("Head tilt", _deg(summary.get("head_tilt_deg")), help="+ = left eye lower")
+    c3.metric("Shoulder tilt", _deg(summary.get("shoulder_tilt_deg")), help="+ = left lower")
+
+
+def rom_metrics(report: dict[str, Any]) -> None:
+    rom = report["summary"]["rom"]
+    st.markdown("#### Range of motion (from neutral)")
+    cols = st.columns(3)
+    for i, (key, label) in enumerate(ROM_LABELS.items()):
+        v = rom.get(key)
+        cols[i % 3].metric(label, "not performed" if v is None else f"{v:.1f}°")
+
+
+def findings_view(report: dict[str, Any], audience: Audience) -> None:
+    findings = report.get("findings") or []
+    if not findings:
+        return
+    st.markdown("#### What this means" if audience == "patient" else "#### Findings")
+    text = "patient_text" if audience == "patient" else "clinician_text"
+    for f in findings:
+        show = {"emergency": st.error, "attention": st.warning}.get(f["severity"], st.info)
+        show(f[text])
+        if audience == "clinician" and f.get("sources"):
+            st.caption("Sources: " + "; ".join(f["sources"]))
+
+
+def key_frames_view(result: AnalysisResult) -> None:
+    if not result.key_frames:
+        return
+    st.markdown("#### Key frames")
+    cols = st.columns(min(4, len(result.key_frames)))
+    for i, (label, rgb) in enumerate(result.key_frames):
+        cols[i % len(cols)].image(rgb, caption=label, width="stretch")
+
+
+def downloads(result: AnalysisResult, key: str, **pdf_kwargs: Any) -> None:
+    st.markdown("#### Downloads")
+    stem = result.stem()
+    c1, c2, c3, c4 = st.columns(4)
+    c1.download_button(
+        "Report (JSON)", result.json_text(), f"{stem}-report.json", "application/json",
+        key=f"{key}_dl_json", on_click="ignore",
+    )  # fmt: skip
+    c2.download_button(
+        "Per-frame values (CSV)", result.csv_text(), f"{stem}-frames.csv", "text/csv",
+        key=f"{key}_dl_csv", on_click="ignore",
+    )  # fmt: skip
+    if result.annotated is not None and result.annotated.exists():
+        mime = "video/mp4" if result.annotated.suffix == ".mp4" else "image/png"
+        label = "Annotated video (MP4)" if result.is_video else "Annotated photo (PNG)"
+        c3.download_button(
+            label, result.annotated.read_bytes(), f"{stem}-annotated{result.annotated.suffix}",
+            mime, key=f"{key}_dl_media", on_click="ignore",
+        )  # fmt: skip
+    try:
+        pdf = result.pdf(**pdf_kwargs)
+    except Exception as err:  # noqa: BLE001 - the other downloads must still work
+        c4.error(f"The PDF could not be made ({type(err).__name__}).")
+    else:
+        c4.download_button(
+            "PDF report", pdf, f"{stem}-report.pdf", "application/pdf",
+            key=f"{key}_dl_pdf", on_click="ignore",
+        )  # fmt: skip
+
+
+def results_view(
+    result: AnalysisResult,
+    key: str,
+    audience: Audience = "patient",
+    *,
+    age_years: int | None = None,
+    sex: str | None = None,
+    pdf_kwargs: dict[str, Any] | None = None,
+) -> None:
+    """Everything about one result: posture, ROM, charts, key frames, findings, downloads."""
+    report = result.report
+    q = report["quality"]
+    st.subheader("Results")
+    st.caption(
+        f"{result.source_name} · view: **{report['view']}** · a person was measured in "
+        f"{100 * q['valid_frame_fraction']:.0f}% of frames"
+    )
+    if any(f["severity"] == "emergency" for f in report.get("findings") or []):
+        findings_view(report, audience)  # a red flag: nothing else is shown
+        return
+    posture_card(report)
+    if result.is_video:
+        rom_metrics(report)
+        fig = charts.rom_vs_norms(report, age_years, sex)
+        if fig is not None:
+            st.plotly_chart(fig, key=f"{key}_rom_chart")
+        fig = charts.angles_over_time(report)
+        if fig is not None:
+            st.plotly_chart(fig, key=f"{key}_angles_chart")
+    for w in q["warnings"]:
+        st.warning(w)
+    findings_view(report, audience)
+    key_frames_view(result)
+    if result.annotated is not None and result.annotated.exists():
+        with st.expander("Annotated " + ("video" if result.is_video else "photo")):
+            if result.is_video:
+                st.video(str(result.annotated))
+            else:
+                st.image(str(result.annotated))
+    downloads(result, key, audience=audience, age_years=age_years, sex=sex, **(pdf_kwargs or {}))
+    st.caption(DISCLAIMER)

@@ -1,0 +1,220 @@
+"""Patient self-check: red-flag screen FIRST, then symptoms, then measurement, then results.
+
+Any red flag answered "yes" stops the self-check with the emergency instruction; nothing
+is measured and nothing reassuring is shown.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from app.analysis import AnalysisResult, merge_photo_cva, refresh_findings, result_from_report
+from app.ui import media_input, results_view, run_on_path, set_result
+from posture.clinical import QUESTIONS, Questionnaire, red_flag_findings, screen_red_flags
+from posture.clinical.red_flags import EMERGENCY_DISCLAIMER
+from posture.store import AGE_BANDS, SEXES, age_for_band, sex_for_norms
+
+KEY = "sc"
+STEPS = ("red_flags", "symptoms", "measure", "results")
+STEP_TITLES = {
+    "red_flags": "1. Safety questions",
+    "symptoms": "2. Your symptoms",
+    "measure": "3. Measure",
+    "results": "4. Your results",
+}
+YES_NO = ["No", "Yes"]
+YES_NO_UNSURE = ["No", "Yes", "Not sure"]
+_ANSWER = {"No": "no", "Yes": "yes", "Not sure": "unknown", None: "unknown"}
+
+
+def _step() -> str:
+    return st.session_state.get(f"{KEY}_step", "red_flags")
+
+
+def _go(step: str) -> None:
+    st.session_state[f"{KEY}_step"] = step
+    st.rerun()
+
+
+def restart() -> None:
+    for k in list(st.session_state):
+        if isinstance(k, str) and (k.startswith(f"{KEY}_") or k.startswith("rf_")):
+            if k.endswith("_result"):
+                set_result(k, None)
+            del st.session_state[k]
+
+
+def _answers() -> Questionnaire:
+    return Questionnaire.from_dict(st.session_state.get(f"{KEY}_answers", {}))
+
+
+def red_flag_step() -> None:
+    st.markdown(
+        "First, a few safety questions. Some headaches need a doctor **right away**, not a "
+        "self-check. Please answer each one."
+    )
+    questions = [q for q in QUESTIONS if q.group == "red_flag"]
+    with st.form(f"{KEY}_red_flag_form"):
+        for q in questions:
+            st.radio(q.text, YES_NO, index=None, horizontal=True, key=f"rf_{q.id}")
+        submitted = st.form_submit_button("Continue", type="primary")
+    if not submitted:
+        return
+    given = {q.id: st.session_state.get(f"rf_{q.id}") for q in questions}
+    if any(v is None for v in given.values()):
+        st.warning("Please answer every question (Yes or No) before going on.")
+        return
+    answers = {k: _ANSWER[v] for k, v in given.items()}
+    st.session_state[f"{KEY}_answers"] = answers
+    screen = screen_red_flags(Questionnaire.from_dict(answers))
+    _go("stopped" if screen.stop_self_check else "symptoms")
+
+
+def stopped_step() -> None:
+    """The emergency instruction and nothing else."""
+    for f in red_flag_findings(_answers()):
+        st.error(f"**{f['patient_text']}**", icon=":material/emergency:")
+    st.error(EMERGENCY_DISCLAIMER)
+    st.markdown("The self-check has stopped. No measurement is taken.")
+    if st.button("Start over", key=f"{KEY}_restart_stopped"):
+        restart()
+        st.rerun()
+
+
+def symptoms_step() -> None:
+    st.markdown("These questions help explain your results. Answer what you can.")
+    with st.form(f"{KEY}_symptom_form"):
+        for group, title in (("symptom", "Symptoms"), ("history", "Background")):
+            st.markdown(f"**{title}**")
+            for q in QUESTIONS:
+                if q.group == group:
+                    st.radio(q.text, YES_NO_UNSURE, index=None, horizontal=True,
+                             key=f"{KEY}_q_{q.id}")  # fmt: skip
+        st.markdown("**About you** (optional: picks the right reference values)")
+        c1, c2 = st.columns(2)
+        c1.selectbox("Age", AGE_BANDS, key=f"{KEY}_age_band")
+        c2.selectbox("Sex", SEXES, key=f"{KEY}_sex")
+        submitted = st.form_submit_button("Continue to the measurement", type="primary")
+    if submitted:
+        answers = dict(st.session_state.get(f"{KEY}_answers", {}))
+        for q in QUESTIONS:
+            if q.group != "red_flag":
+                answers[q.id] = _ANSWER[st.session_state.get(f"{KEY}_q_{q.id}")]
+        st.session_state[f"{KEY}_answers"] = answers
+        _go("measure")
+
+
+def _subject() -> tuple[int | None, str | None]:
+    return (
+        age_for_band(st.session_state.get(f"{KEY}_age_band", "not given")),
+        sex_for_norms(st.session_state.get(f"{KEY}_sex", "not given")),
+    )
+
+
+def _photo_input() -> None:
+    st.markdown(
+        "#### Side photo for posture\nAsk someone to take a photo of you **from the side**, "
+        "sitting or standing as you usually do, ear and shoulder visible. Or use the camera."
+    )
+    use_camera = st.toggle("Use the camera for the photo", key=f"{KEY}_photo_cam")
+    if use_camera:
+        shot = st.camera_input("Side photo", key=f"{KEY}_camera")
+        name = "side-photo.jpg"
+    else:
+        shot = st.file_uploader("Side photo", type=["jpg", "jpeg", "png", "webp"],
+                                key=f"{KEY}_photo_upload")  # fmt: skip
+        name = shot.name if shot is not None else ""
+    if shot is None:
+        return
+    digest = (name, shot.size)
+    if st.session_state.get(f"{KEY}_photo_digest") == digest:
+        return
+    with tempfile.TemporaryDirectory(prefix="posture-photo-") as tmp:
+        path = Path(tmp) / f"photo{Path(name).suffix.lower() or '.jpg'}"
+        path.write_bytes(shot.getbuffer())
+        result = run_on_path(path, name)
+    st.session_state[f"{KEY}_photo_digest"] = digest
+    if result is not None:
+        if result.report["summary"].get("cva_deg") is None:
+            st.warning(
+                "The posture angle could not be measured on this photo: it needs a side view "
+                "with the ear and shoulder visible."
+            )
+        set_result(f"{KEY}_photo_result", result)
+
+
+def measure_step() -> None:
+    from app.webcam import live_protocol
+
+    st.markdown("#### Neck movement")
+    how = st.radio(
+        "How", ["Live webcam (guided)", "Upload a recording instead"], horizontal=True,
+        key=f"{KEY}_how",
+    )  # fmt: skip
+    if how == "Live webcam (guided)":
+        proc = live_protocol(
+            f"{KEY}_live", on_restart=lambda: set_result(f"{KEY}_movement_result", None)
+        )
+        if proc is not None and st.session_state.get(f"{KEY}_movement_result") is None:
+            report = proc.report()
+            if report is not None:
+                result = result_from_report(report, "webcam", proc.key_frames())
+                set_result(f"{KEY}_movement_result", result)
+    else:
+        new = media_input(f"{KEY}_media")
+        if new is not None:
+            set_result(f"{KEY}_movement_result", new)
+    movement = st.session_state.get(f"{KEY}_movement_result")
+    if movement is not None:
+        st.success("Movement recorded.")
+    _photo_input()
+    photo = st.session_state.get(f"{KEY}_photo_result")
+    if photo is not None and photo.report["summary"].get("cva_deg") is not None:
+        st.success(f"Side photo measured: {photo.report['summary']['cva_deg']:.0f}°.")
+    ready = movement is not None or photo is not None
+    if st.button("Show my results", type="primary", disabled=not ready, key=f"{KEY}_show"):
+        _go("results")
+
+
+def _combined() -> AnalysisResult | None:
+    movement = st.session_state.get(f"{KEY}_movement_result")
+    photo = st.session_state.get(f"{KEY}_photo_result")
+    if movement is None and photo is None:
+        return None
+    if movement is not None and photo is not None:
+        report = merge_photo_cva(movement.report, photo.report)
+        frames = movement.key_frames + photo.key_frames
+        combined = AnalysisResult(
+            report, movement.source_name, movement.out_dir, movement.annotated, frames
+        )
+    else:
+        combined = movement if movement is not None else photo
+    age, sex = _subject()
+    refresh_findings(combined, _answers(), age_years=age, sex=sex)
+    return combined
+
+
+def results_step() -> None:
+    result = _combined()
+    if result is None:
+        _go("measure")
+        return
+    age, sex = _subject()
+    results_view(result, KEY, audience="patient", age_years=age, sex=sex)
+    if st.button("Start a new self-check", key=f"{KEY}_again"):
+        restart()
+        st.rerun()
+
+
+def render() -> None:
+    st.header("Self-check")
+    step = _step()
+    if step == "stopped":
+        stopped_step()
+        return
+    st.progress((STEPS.index(step) + 1) / len(STEPS), text=STEP_TITLES[step])
+    {"red_flags": red_flag_step, "symptoms": symptoms_step, "measure": measure_step,
+     "results": results_step}[step]()  # fmt: skip

@@ -1,0 +1,24 @@
+"""Analyse a recording: a bundled sample or an uploaded video or photo."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.ui import media_input, results_view, set_result
+
+KEY = "up"
+
+
+def render() -> None:
+    st.header("Analyse a recording")
+    st.markdown(
+        "Upload a video or photo, or try a bundled sample. **Front view**, head and shoulders "
+        "in view, for range of motion: start with 2 s of stillness, then turn, bend and tilt "
+        "the head. **Side view** for the craniovertebral angle (forward head posture)."
+    )
+    new = media_input(KEY)
+    if new is not None:
+        set_result(f"{KEY}_result", new)
+    result = st.session_state.get(f"{KEY}_result")
+    if result is not None:
+        results_view(result, KEY, audience="patient")

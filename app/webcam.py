@@ -1,0 +1,125 @@
+"""The live webcam protocol in the browser (streamlit-webrtc), a thin shell over app.live.
+
+The frame callback runs in a worker thread: it only calls ``LiveProtocol.process`` on the
+protocol object of this browser session (kept in ``st.session_state``, so it survives
+reruns) and never calls ``st.*``. The page polls ``LiveProtocol.status`` while the
+stream plays and reruns once the protocol is done.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from app.live import STEP_NAMES, LiveProtocol
+from posture.summary_text import ROM_LABELS
+
+ICE_ENV = "POSTURE_ICE_SERVERS"
+STEP_TIMEOUT_ENV = "POSTURE_LIVE_STEP_TIMEOUT_S"
+# Only what the protocol needs: video, about 640x480 (the speed target), no audio.
+MEDIA_CONSTRAINTS = {
+    "video": {"width": {"ideal": 640}, "height": {"ideal": 480}, "frameRate": {"ideal": 30}},
+    "audio": False,
+}
+
+
+def rtc_configuration() -> dict[str, Any]:
+    """No ICE servers by default (local use: no STUN lookup that stalls offline).
+
+    For remote use set ``POSTURE_ICE_SERVERS`` to a JSON list, e.g.
+    ``[{"urls": ["stun:stun.example.org:3478"]}]``.
+    """
+    raw = os.environ.get(ICE_ENV, "").strip()
+    if not raw:
+        return {"iceServers": []}
+    try:
+        servers = json.loads(raw)
+    except json.JSONDecodeError:
+        return {"iceServers": []}
+    return {"iceServers": servers if isinstance(servers, list) else []}
+
+
+def _protocol(key: str) -> LiveProtocol:
+    state_key = f"{key}_protocol"
+    if state_key not in st.session_state:
+        timeout = float(os.environ.get(STEP_TIMEOUT_ENV, "20"))
+        st.session_state[state_key] = LiveProtocol(step_timeout_s=timeout)
+    return st.session_state[state_key]
+
+
+def _status_md(proc: LiveProtocol) -> str:
+    s = proc.status()
+    lines = [f"**Step {s.step_index + 1} of {s.n_steps}: {s.prompt}**"]
+    if s.quality_hint and not s.done:
+        lines.append(f":warning: {s.quality_hint}")
+    done = [f"{ROM_LABELS[k]} {v:.0f}°" for k, v in s.peaks_deg.items() if v is not None]
+    if done:
+        lines.append("Detected so far: " + ", ".join(done))
+    lines.append(f"<small>{s.frames} frames · {s.fps:.0f} frames/s processed</small>")
+    return "  \n".join(lines)
+
+
+def live_protocol(key: str, on_restart: Callable[[], None] | None = None) -> LiveProtocol | None:
+    """Show the webcam with the guided protocol; returns the protocol once it is done.
+
+    ``on_restart`` runs when the user restarts the protocol (to drop a result taken from it).
+    """
+    from streamlit_webrtc import WebRtcMode, webrtc_streamer
+
+    proc = _protocol(key)
+    st.markdown(
+        "Press **START** and allow the camera. Sit about an arm's length away, facing the "
+        "camera, head and shoulders in view, in good light. Follow the prompt on the video: "
+        "move slowly and only as far as is comfortable. Stop if anything hurts or you feel "
+        "dizzy."
+    )
+
+    def callback(frame):  # runs in the video worker thread: no st.* here
+        import av
+
+        out, _ = proc.process(frame.to_ndarray(format="rgb24"), time.monotonic())
+        return av.VideoFrame.from_ndarray(out, format="rgb24")
+
+    try:
+        ctx = webrtc_streamer(
+            key=key,
+            mode=WebRtcMode.SENDRECV,
+            rtc_configuration=rtc_configuration(),
+            media_stream_constraints=MEDIA_CONSTRAINTS,
+            video_frame_callback=callback,
+            async_processing=True,  # the newest frame is processed, older ones dropped: no lag
+        )
+    except Exception as err:  # noqa: BLE001 - e.g. no Streamlit server (tests): keep the page
+        st.warning(
+            f"The live webcam is not available here ({type(err).__name__}). "
+            "Upload a recording instead."
+        )
+        return None
+    st.caption(
+        "No picture? Allow camera access in the browser's address bar, close other apps "
+        "using the camera, or use a browser with WebRTC (recent Chrome, Edge, Firefox, "
+        "Safari). You can also upload a recording instead."
+    )
+    if st.button("Restart the protocol", key=f"{key}_restart"):
+        proc.reset()
+        if on_restart is not None:
+            on_restart()
+    status_box = st.empty()
+    status_box.markdown(_status_md(proc), unsafe_allow_html=True)
+    if proc.status().done:
+        return proc
+    if ctx.state.playing:
+        while ctx.state.playing and not proc.status().done:
+            status_box.markdown(_status_md(proc), unsafe_allow_html=True)
+            time.sleep(0.3)
+        if proc.status().done:
+            st.rerun()
+    return None
+
+
+__all__ = ["STEP_NAMES", "live_protocol", "rtc_configuration"]

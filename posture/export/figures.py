@@ -1,0 +1,92 @@
+"""Matplotlib figures for the PDF report (PNG bytes; the Agg backend, no display needed)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from typing import Any
+
+from posture.clinical import rom_norm
+from posture.clinical.norms import ROM_METRICS
+from posture.signals.rom import HEAD_KEYS
+from posture.summary_text import ROM_LABELS
+
+ANGLE_LABELS = {
+    "head_rotation_deg": "Rotation (+ left)",
+    "head_flexion_deg": "Flexion (+ chin to chest)",
+    "head_lateral_flexion_deg": "Lateral flexion (+ left ear down)",
+    "cva_deg": "Craniovertebral angle",
+}
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=150, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def _figure(width_in: float, height_in: float):
+    """A figure without pyplot: no global state, safe in Streamlit's threads."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width_in, height_in))
+    return fig, fig.subplots()
+
+
+def rom_chart_png(
+    report: Mapping[str, Any], age_years: int | None = None, sex: str | None = None
+) -> bytes | None:
+    """Horizontal bars: measured ROM per direction against its reference and thresholds."""
+    rom = (report.get("summary") or {}).get("rom") or {}
+    if not any(rom.get(k) is not None for k in ROM_METRICS):
+        return None
+    fig, ax = _figure(7.0, 3.2)
+    labels = [ROM_LABELS[k] for k in ROM_METRICS]
+    for i, k in enumerate(ROM_METRICS):
+        norm = rom_norm(k, age_years, sex)
+        ax.barh(i, norm.reference_deg, color="#e4e8ee", height=0.7)
+        ax.plot([norm.reduced_below_deg] * 2, [i - 0.35, i + 0.35], color="#d08a00", lw=1.5)
+        ax.plot([norm.markedly_reduced_below_deg] * 2, [i - 0.35, i + 0.35], color="#c03030")
+        v = rom.get(k)
+        if v is None:
+            ax.text(2, i, "not measured", va="center", fontsize=8, color="#666")
+        else:
+            ax.barh(i, v, color="#2f6db5", height=0.4)
+            ax.text(v + 1, i, f"{v:.0f}°", va="center", fontsize=8)
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("degrees from neutral (grey: reference; orange/red: reduced/markedly reduced)")
+    ax.xaxis.label.set_size(8)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def angles_chart_png(report: Mapping[str, Any]) -> bytes | None:
+    """Head angles (and CVA) over time, with each ROM peak marked."""
+    from posture.export.keyframes import ROM_SOURCES, key_moments
+
+    frames = report.get("frames") or []
+    if (report.get("input") or {}).get("kind") != "video" or len(frames) < 2:
+        return None
+    keys = [k for k in (*HEAD_KEYS, "cva_deg") if any(f.get(k) is not None for f in frames)]
+    if not keys:
+        return None
+    fig, ax = _figure(7.0, 3.0)
+    t = [f["t"] for f in frames]
+    for k in keys:
+        ax.plot(t, [f.get(k) if f.get(k) is not None else float("nan") for f in frames],
+                lw=1.2, label=ANGLE_LABELS[k])  # fmt: skip
+    by_t = {f["t"]: f for f in frames}
+    for m in key_moments(report):
+        if m.key in ROM_SOURCES:
+            angle = ROM_SOURCES[m.key][0]
+            y = by_t.get(m.t_s, {}).get(angle)
+            if y is not None:
+                ax.plot([m.t_s], [y], "kv", ms=5)
+    ax.set_xlabel("time (s)", fontsize=8)
+    ax.set_ylabel("degrees", fontsize=8)
+    ax.tick_params(labelsize=8)
+    ax.legend(fontsize=7, loc="upper right")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _png(fig)

@@ -1,0 +1,208 @@
+"""The PDF report (fpdf2): values with norms, charts, key frames, findings; disclaimer on
+every page.
+
+Example:
+    >>> data = pdf_bytes(report_dict)            # doctest: +SKIP
+    >>> write_pdf(report_dict, "report.pdf")     # atomic: never a half-written file
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from posture.clinical import DISCLAIMER, classify_cva, classify_rom, rom_norm
+from posture.clinical.norms import ROM_METRICS
+from posture.export.figures import angles_chart_png, rom_chart_png
+from posture.summary_text import POSTURE_LABELS, ROM_LABELS
+
+Audience = Literal["patient", "clinician"]
+_FONT_DIR = Path(__import__("matplotlib").get_data_path()) / "fonts" / "ttf"
+
+
+def _fmt(v: float | None) -> str:
+    return "not measured" if v is None else f"{v:.1f}°"
+
+
+def _new_pdf(footer_text: str):
+    from fpdf import FPDF
+
+    class _Pdf(FPDF):
+        def footer(self) -> None:  # called by fpdf2 on every page
+            self.set_y(-18)
+            self.set_font("DejaVu", size=7)
+            self.set_text_color(90, 90, 90)
+            self.multi_cell(0, 3.5, footer_text, align="C")
+            self.cell(0, 3.5, f"page {self.page_no()}/{{nb}}", align="C")
+
+    pdf = _Pdf(format="A4")
+    # DejaVu ships with matplotlib: Unicode text (°, ±) without a system font.
+    pdf.add_font("DejaVu", "", str(_FONT_DIR / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(_FONT_DIR / "DejaVuSans-Bold.ttf"))
+    pdf.set_auto_page_break(auto=True, margin=22)
+    pdf.alias_nb_pages()
+    return pdf
+
+
+def _heading(pdf, text: str) -> None:
+    pdf.ln(2)
+    pdf.set_font("DejaVu", "B", 12)
+    pdf.set_text_color(20, 40, 80)
+    pdf.cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_font("DejaVu", size=9)
+
+
+def _table(pdf, rows: Sequence[Sequence[str]], widths: Sequence[float]) -> None:
+    with pdf.table(col_widths=tuple(widths), text_align="LEFT", line_height=5) as table:
+        for row in rows:
+            r = table.row()
+            for cell in row:
+                r.cell(cell)
+
+
+def _image(pdf, png: bytes, width_mm: float) -> None:
+    pdf.image(io.BytesIO(png), w=width_mm)
+
+
+def _rgb_png(rgb: np.ndarray) -> bytes:
+    import cv2
+
+    ok, buf = cv2.imencode(".png", np.ascontiguousarray(rgb[:, :, ::-1]))
+    if not ok:
+        raise ValueError("could not encode a key frame")
+    return buf.tobytes()
+
+
+def build_pdf(
+    report: Mapping[str, Any],
+    *,
+    audience: Audience = "patient",
+    age_years: int | None = None,
+    sex: str | None = None,
+    subject_id: str | None = None,
+    notes: str = "",
+    key_frames: Sequence[tuple[str, np.ndarray]] = (),
+    created: datetime | None = None,
+):
+    """An ``FPDF`` document for a report dict (measurement contract v1)."""
+    pdf = _new_pdf(DISCLAIMER)
+    pdf.add_page()
+    pdf.set_font("DejaVu", "B", 16)
+    pdf.cell(0, 9, "posture: neck posture and range of motion", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", size=9)
+    inp, quality, summary = report.get("input", {}), report.get("quality", {}), report["summary"]
+    when = (created or datetime.now()).strftime("%Y-%m-%d %H:%M")
+    who = f"Subject {subject_id} · " if subject_id else ""
+    pdf.multi_cell(
+        0, 5,
+        f"{who}{when} · {inp.get('kind', '?')} {os.path.basename(str(inp.get('path', '')))} · "
+        f"view: {report.get('view')} · measured in "
+        f"{100 * float(quality.get('valid_frame_fraction') or 0):.0f}% of frames",
+    )  # fmt: skip
+
+    _heading(pdf, "Posture")
+    rows = [("Measure", "Value", "Reference")]
+    for key, label in POSTURE_LABELS.items():
+        v = summary.get(key)
+        ref = ""
+        if key == "cva_deg" and v is not None:
+            c = classify_cva(v)
+            ref = f"{c.label}; {c.norm.describe()}" if c else ""
+        rows.append((label, _fmt(v), ref))
+    _table(pdf, rows, (55, 25, 100))
+
+    rom = summary.get("rom") or {}
+    if inp.get("kind") == "video" or any(rom.get(k) is not None for k in ROM_METRICS):
+        _heading(pdf, "Range of motion (from neutral)")
+        rows = [("Direction", "Value", "Reference", "Label")]
+        for k in ROM_METRICS:
+            norm = rom_norm(k, age_years, sex)
+            c = classify_rom(k, rom.get(k), age_years, sex)
+            rows.append(
+                (
+                    ROM_LABELS[k],
+                    _fmt(rom.get(k)),
+                    f"{norm.reference_deg:g}° (reduced < {norm.reduced_below_deg:g}°)",
+                    c.label if c else "",
+                )
+            )
+        _table(pdf, rows, (55, 25, 60, 40))
+        chart = rom_chart_png(report, age_years, sex)
+        if chart:
+            _image(pdf, chart, 175)
+        angles = angles_chart_png(report)
+        if angles:
+            _heading(pdf, "Angles over time (▼ = peak of a movement)")
+            _image(pdf, angles, 175)
+
+    findings = report.get("findings") or []
+    if findings:
+        _heading(pdf, "Findings")
+        text_key = "patient_text" if audience == "patient" else "clinician_text"
+        for f in findings:
+            tag = {"emergency": "EMERGENCY", "attention": "Attention"}.get(f["severity"], "Note")
+            pdf.set_font("DejaVu", "B", 9)
+            pdf.multi_cell(0, 5, tag, new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font("DejaVu", size=9)
+            pdf.multi_cell(0, 5, f[text_key], new_x="LMARGIN", new_y="NEXT")
+            if audience == "clinician" and f.get("sources"):
+                pdf.set_font("DejaVu", size=7)
+                pdf.multi_cell(0, 4, "Sources: " + "; ".join(f["sources"]),
+                               new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+                pdf.set_font("DejaVu", size=9)
+            pdf.ln(1)
+
+    warnings = quality.get("warnings") or []
+    if warnings:
+        _heading(pdf, "Recording quality")
+        for w in warnings:
+            pdf.multi_cell(0, 5, f"• {w}", new_x="LMARGIN", new_y="NEXT")
+
+    if notes.strip():
+        _heading(pdf, "Notes")
+        pdf.multi_cell(0, 5, notes.strip(), new_x="LMARGIN", new_y="NEXT")
+
+    if key_frames:
+        pdf.add_page()
+        _heading(pdf, "Key frames")
+        col_w, gap = 88.0, 4.0
+        for i, (label, rgb) in enumerate(key_frames):
+            h_mm = col_w * rgb.shape[0] / rgb.shape[1]
+            if i % 2 == 0:
+                if pdf.get_y() + h_mm + 8 > pdf.h - 24:
+                    pdf.add_page()
+                y0 = pdf.get_y()
+            x = pdf.l_margin + (i % 2) * (col_w + gap)
+            pdf.image(io.BytesIO(_rgb_png(rgb)), x=x, y=y0, w=col_w)
+            pdf.set_xy(x, y0 + h_mm + 0.5)
+            pdf.cell(col_w, 5, label)
+            if i % 2 == 1 or i == len(key_frames) - 1:
+                pdf.set_xy(pdf.l_margin, y0 + h_mm + 7)
+    return pdf
+
+
+def pdf_bytes(report: Mapping[str, Any], **kwargs: Any) -> bytes:
+    """The PDF as bytes (for a download button); keyword arguments as :func:`build_pdf`."""
+    return bytes(build_pdf(report, **kwargs).output())
+
+
+def write_pdf(report: Mapping[str, Any], path: str | os.PathLike[str], **kwargs: Any) -> None:
+    """Write the PDF through a temporary file and rename: never a half-written file."""
+    data = pdf_bytes(report, **kwargs)
+    p = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

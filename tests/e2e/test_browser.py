@@ -1,0 +1,172 @@
+"""The dashboard in a real browser (Debian chromium + Playwright) against `streamlit run`.
+
+Screenshots of every step go to test-artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from posture.clinical import QUESTIONS
+from tests.e2e.conftest import ROOT, launch
+from tests.e2e.fake_camera import make_y4m
+from tests.e2e.helpers import answer_radio, choose_mode, shot, upload, wait_idle
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+SAMPLES = ROOT / "sample_videos"
+RED_FLAGS = [q for q in QUESTIONS if q.group == "red_flag"]
+
+
+def _download(page, label: str, folder: Path) -> Path:
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name=label).click()
+    dl = info.value
+    path = folder / dl.suggested_filename
+    dl.save_as(str(path))
+    return path
+
+
+def _pdf_pages(data: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?!s)", data))
+
+
+def _render_pdf_page(pdf: Path, png: Path) -> None:
+    """First PDF page as an image for the artifacts, when pypdfium2 is installed."""
+    try:
+        import pypdfium2 as pdfium
+    except ImportError:
+        return
+    doc = pdfium.PdfDocument(str(pdf))
+    doc[0].render(scale=1.5).to_pil().save(png)
+    doc.close()
+
+
+def test_upload_a_sample_video_gives_results_and_downloads(page, artifacts, tmp_path):
+    shot(page, artifacts, "01-upload-start")
+    upload(page, SAMPLES / "rom_front.mp4")
+    page.get_by_role("button", name="Analyse", exact=True).click()
+    page.get_by_role("heading", name="Results").wait_for(timeout=400_000)
+    wait_idle(page)
+    for label in ("Report (JSON)", "Per-frame values (CSV)", "Annotated video (MP4)", "PDF report"):
+        page.get_by_role("button", name=label).wait_for(timeout=30_000)
+    assert page.get_by_text("Rotation left").first.is_visible()
+    assert page.get_by_text("Key frames").first.is_visible()
+    # Every image (key frames) actually loaded from the server's media endpoint.
+    page.wait_for_function(
+        "() => [...document.images].filter(i => i.src.includes('/media/'))"
+        ".every(i => i.complete && i.naturalWidth > 0)",
+        timeout=30_000,
+    )
+    shot(page, artifacts, "02-upload-results")
+
+    report = json.loads(_download(page, "Report (JSON)", tmp_path).read_text())
+    assert report["schema_version"] == 1 and report["summary"]["rom"]["rotation_left_deg"]
+    assert report["input"]["path"] == "rom_front.mp4"
+    csv_text = _download(page, "Per-frame values (CSV)", tmp_path).read_text()
+    assert csv_text.startswith("t,valid,view,reference")
+    video = _download(page, "Annotated video (MP4)", tmp_path).read_bytes()
+    assert video[4:8] == b"ftyp"
+    pdf = _download(page, "PDF report", tmp_path)
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-") and _pdf_pages(data) >= 2
+    _render_pdf_page(pdf, artifacts / "03-report-pdf-page1.png")
+
+
+def test_wrong_file_type_is_refused_and_the_page_keeps_working(page, artifacts, tmp_path):
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not a video")
+    upload(page, bad)
+    page.wait_for_timeout(1500)
+    # Streamlit refuses the type in the browser; the page stays usable.
+    assert page.get_by_role("button", name="Analyse", exact=True).count() == 0
+    corrupt = tmp_path / "broken.mp4"
+    corrupt.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 100)
+    upload(page, corrupt)
+    page.get_by_role("button", name="Analyse", exact=True).click()
+    page.locator('[data-testid="stAlertContentError"]').first.wait_for(timeout=60_000)
+    shot(page, artifacts, "04-upload-corrupt-file")
+    choose_mode(page, "Self-check")  # still working
+    page.get_by_text(RED_FLAGS[0].text).wait_for(timeout=30_000)
+
+
+def test_red_flag_answer_stops_the_self_check(page, artifacts):
+    choose_mode(page, "Self-check")
+    for q in RED_FLAGS:
+        answer_radio(page, q.text, "Yes" if q is RED_FLAGS[1] else "No")
+    shot(page, artifacts, "05-selfcheck-red-flags")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_text("9-1-1").first.wait_for(timeout=30_000)
+    wait_idle(page)
+    body = page.locator("body").inner_text()
+    assert "emergency" in body.lower() and "stopped" in body
+    assert "Continue to the measurement" not in body and "START" not in body
+    shot(page, artifacts, "06-selfcheck-stopped")
+
+
+def test_clinic_side_photo_saved_to_history(page, artifacts, tmp_path):
+    import av
+
+    with av.open(str(SAMPLES / "sitting_side.mp4")) as c:
+        frame = next(c.decode(video=0))
+    photo = tmp_path / "side.png"
+    frame.to_image().save(photo)
+    choose_mode(page, "Clinic")
+    page.get_by_label("Pseudonymous id (never a name)").fill("P-001")
+    page.get_by_role("button", name="Add subject").click()
+    page.get_by_text("Age band not given").wait_for(timeout=30_000)
+    upload(page, photo)
+    page.get_by_role("button", name="Analyse", exact=True).click()
+    page.get_by_text("Exact values with norms").wait_for(timeout=120_000)
+    page.get_by_role("button", name="Save to history").click()
+    page.get_by_text("Saved to history").wait_for(timeout=30_000)
+    wait_idle(page)
+    shot(page, artifacts, "07-clinic-results")
+    choose_mode(page, "History")
+    page.get_by_text("Delete this subject").wait_for(timeout=30_000)
+    wait_idle(page)
+    shot(page, artifacts, "08-history")
+
+
+def test_live_webcam_protocol_with_a_fake_camera(playwright_instance, server, artifacts, tmp_path):
+    clip = make_y4m(SAMPLES / "rom_front.mp4", tmp_path / "camera.y4m", (320, 240), 15, None, 6.0)
+    browser = launch(
+        playwright_instance,
+        [
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-video-capture={clip}",
+        ],
+    )
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.goto(server)
+        page.get_by_text("posture: neck posture and range of motion").wait_for(timeout=60_000)
+        choose_mode(page, "Self-check")
+        for q in RED_FLAGS:
+            answer_radio(page, q.text, "No")
+        page.get_by_role("button", name="Continue").click()
+        page.get_by_role("button", name="Continue to the measurement").click()
+        frame = page.frame_locator('iframe[title*="webrtc"]').first
+        frame.get_by_role("button", name="START").click(timeout=60_000)
+        page.get_by_text("Step 2 of 9").or_(page.get_by_text("Step 3 of 9")).first.wait_for(
+            timeout=120_000
+        )
+        page.wait_for_timeout(4000)
+        shot(page, artifacts, "09-selfcheck-live-protocol")
+        page.get_by_text("Movement recorded.").wait_for(timeout=300_000)
+        wait_idle(page)
+        shot(page, artifacts, "10-selfcheck-live-done")
+        page.get_by_role("button", name="Show my results").click()
+        page.get_by_role("heading", name="Results").wait_for(timeout=60_000)
+        wait_idle(page)
+        body = page.locator("body").inner_text()
+        values = re.findall(r"Rotation left\s*\n\s*([\d.]+)°", body)
+        assert values, body[:2000]
+        assert 30 <= float(values[0]) <= 90
+        shot(page, artifacts, "11-selfcheck-results")
+    finally:
+        browser.close()
