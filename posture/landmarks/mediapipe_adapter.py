@@ -319,6 +319,10 @@ class MediaPipeLandmarker:
         crop, box = _crop(rgb, self._roi)
         pose = _pose_from_result(self._pose.process(crop), box, crop.shape[1], crop.shape[0])
         if pose is None:
+            # A moved crop invalidates the model's own tracking region for one call;
+            # the next call re-detects, so try once more before calling the subject lost.
+            pose = _pose_from_result(self._pose.process(crop), box, crop.shape[1], crop.shape[0])
+        if pose is None:
             self._roi = None  # lost: search the whole frame next time
             return None
         self._follow(pose)
