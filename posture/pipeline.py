@@ -171,8 +171,9 @@ def analyze_source(
 ) -> Report:
     """Analyse an opened source. Raises InputError when no person is found at all.
 
-    ``landmarker``: reuse models across many stills (must be in still-image mode);
-    by default a fresh one serves this source and is closed after it.
+    ``landmarker``: models loaded by the caller (still-image mode to reuse them
+    across many stills; a fresh video-mode one per video); by default a fresh one
+    serves this source and is closed after it.
     """
     info = source.info
     is_image = info.kind == "image"
