@@ -64,9 +64,10 @@ def _build_parser() -> argparse.ArgumentParser:
 def _other_commands() -> list:
     """``register(subparsers)`` of each further command; each sets ``handler`` to a
     function ``(args) -> exit code`` that raises PostureError for bad input."""
+    from posture.batch.cli import register as register_batch
     from posture.calibration.cli import register as register_calibrate
 
-    return [register_calibrate]
+    return [register_calibrate, register_batch]
 
 
 @contextlib.contextmanager
@@ -202,7 +203,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"posture: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("posture: stopped; no report was written.", file=sys.stderr)
+        print(
+            "posture: stopped by the user; finished files are kept and nothing "
+            "half-written is left.",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
     except Exception as err:  # noqa: BLE001 - the user gets one sentence, --debug the rest
         if args.debug:

@@ -35,7 +35,7 @@ MAX_PEOPLE_COUNTED = 3
 # Count people in view every EARLY_COUNT_INTERVAL_S at the start (when the subject
 # is chosen and detection of small people is hit and miss), then every
 # RECOUNT_INTERVAL_S: a count costs up to 11 model runs.
-EARLY_COUNT_UNTIL_S = 5.0
+EARLY_COUNT_UNTIL_S = 3.0
 EARLY_COUNT_INTERVAL_S = 2.0
 RECOUNT_INTERVAL_S = 10.0
 # Retry a lost subject after this long, doubling up to the maximum while nobody is

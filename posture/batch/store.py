@@ -1,0 +1,116 @@
+"""The output folder: one result folder per input, written atomically, and resume.
+
+A result is written into a hidden temporary folder inside the output folder and
+renamed into place when complete, with ``job.json`` (the job's key, the source
+file's size, time and hash, and its summary values) inside. A folder whose key
+matches is finished work. Temporary folders left by an interrupted run are
+removed when the next run starts; a lock keeps two runs out of one folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from typing import IO, Any
+
+from posture.errors import OutputError
+
+MARKER_NAME = "job.json"
+TMP_PREFIX = ".tmp-"
+OLD_PREFIX = ".old-"
+LOCK_NAME = ".posture-batch.lock"
+
+
+class ResultStore:
+    """Result folders under ``root``; use as a context manager (takes the lock)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._lock: IO[str] | None = None
+
+    def __enter__(self) -> ResultStore:
+        self._make_root()
+        self._lock = _acquire_lock(self.root)
+        self.clean_stale()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._lock is not None:
+            self._lock.close()  # closing releases the lock
+            self._lock = None
+
+    def _make_root(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise OutputError(
+                f"Cannot create the output folder {self.root} ({err.strerror}): choose another."
+            ) from err
+        if not os.access(self.root, os.W_OK):
+            raise OutputError(f"The output folder {self.root} is not writable: choose another.")
+
+    def clean_stale(self) -> list[str]:
+        """Remove temporary folders an interrupted run left behind; their names."""
+        stale = [p for p in self.root.iterdir() if p.is_dir() and p.name.startswith(_WORK_PREFIXES)]
+        for p in stale:
+            shutil.rmtree(p, ignore_errors=True)
+        return sorted(p.name for p in stale)
+
+    def marker(self, name: str) -> dict[str, Any] | None:
+        """The finished result's ``job.json``, or None when there is no complete result."""
+        path = self.root / name / MARKER_NAME
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def commit(self, name: str, files: dict[str, bytes], marker: dict[str, Any]) -> Path:
+        """Write ``files`` and the marker as result folder ``name``, replacing an old one."""
+        tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{name[:80]}-", dir=self.root))
+        try:
+            for file_name, data in files.items():
+                (tmp / file_name).write_bytes(data)
+            (tmp / MARKER_NAME).write_text(json.dumps(marker, indent=1), encoding="utf-8")
+            final = self.root / name
+            old = None
+            if final.exists():
+                old = self.root / f"{OLD_PREFIX}{uuid.uuid4().hex}"
+                os.rename(final, old)
+            os.rename(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        return final
+
+
+_WORK_PREFIXES = (TMP_PREFIX, OLD_PREFIX)
+
+
+def _acquire_lock(root: Path) -> IO[str]:
+    """An exclusive lock on ``root`` for this process (POSIX; elsewhere no lock is taken)."""
+    fh = open(root / LOCK_NAME, "a+", encoding="utf-8")  # noqa: SIM115 - held for the run
+    try:
+        import fcntl
+    except ImportError:  # Windows: one run per folder is then up to the user
+        return fh
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as err:
+        fh.close()
+        raise OutputError(
+            f"Another batch is writing to {root}: wait for it to finish or choose another --out."
+        ) from err
+    with contextlib.suppress(OSError):
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{os.getpid()}\n")
+        fh.flush()
+    return fh
