@@ -196,20 +196,27 @@ class MediaPipeLandmarker:
             found = self._search_tiles(img)
         return [_moved(p, 0.0, 0.0, 1.0 / scale) for p in found]
 
-    def count_people(self, rgb: np.ndarray) -> int:
-        """People in view: the whole frame, then overlapping tiles for small, far people."""
+    def count_people(self, rgb: np.ndarray, known: list[PoseLandmarks] | None = None) -> int:
+        """People in view: the whole frame, then overlapping tiles for small, far people.
+
+        ``known`` people (pixels of ``rgb``) are greyed out first, so the search spends
+        no model run on finding them again.
+        """
         import cv2
 
         h, w = rgb.shape[:2]
         scale = min(1.0, SEARCH_MAX_SIDE_PX / max(h, w))
-        img = cv2.resize(rgb, (int(w * scale), int(h * scale))) if scale < 1 else rgb
-        found = self._search(img.copy())
+        img = cv2.resize(rgb, (int(w * scale), int(h * scale))) if scale < 1 else rgb.copy()
+        known_small = [_moved(p, 0.0, 0.0, scale) for p in (known or [])]
+        for p in known_small:
+            _grey_out(img, p)
+        found = known_small + self._search(img.copy())
         ih, iw = img.shape[:2]
         th, tw = int(ih * 0.6), int(iw * 0.6)
         for y0 in (0, ih - th):
             for x0 in (0, iw - tw):
                 tile = np.ascontiguousarray(img[y0 : y0 + th, x0 : x0 + tw])
-                found += [_moved(p, x0, y0) for p in self._search(tile, 2)]
+                found += [_moved(p, x0, y0) for p in self._search(tile, 1)]
         distinct: list[PoseLandmarks] = []
         for p in found:
             if not any(_same_person(p, q) for q in distinct):
@@ -247,11 +254,8 @@ class MediaPipeLandmarker:
             )
             if pose is None:
                 break
-            tight = _shrink(person_box(pose), 1 / 1.4).clip(img.shape[1], img.shape[0])
-            sy, sx = tight.int_slices()
-            if img[sy, sx].size == 0:
+            if not _grey_out(img, pose):
                 break
-            img[sy, sx] = 127
             found.append(pose)
         return found
 
@@ -284,7 +288,7 @@ class MediaPipeLandmarker:
             found = self.find_people(rgb)
             people = len(found)
             if self._video_mode and found and t_s >= self._next_count_t:
-                people = self.count_people(rgb)
+                people = self.count_people(rgb, known=found)
                 self._next_count_t = self._count_due_after(t_s)
             if found:
                 pose = self._choose(found, w, h)  # the search's landmarks serve this frame
@@ -294,10 +298,10 @@ class MediaPipeLandmarker:
                 self._next_search_t = t_s + self._search_backoff_s
                 self._search_backoff_s = min(2 * self._search_backoff_s, REACQUIRE_MAX_INTERVAL_S)
         elif self._roi is not None:
-            if self._video_mode and t_s >= self._next_count_t:
-                people = self.count_people(rgb)
-                self._next_count_t = self._count_due_after(t_s)
             pose = self._track_pose(rgb)
+            if self._video_mode and t_s >= self._next_count_t:
+                people = self.count_people(rgb, known=[pose] if pose is not None else None)
+                self._next_count_t = self._count_due_after(t_s)
         if people is not None:
             self.max_people_seen = max(self.max_people_seen, people)
         face = self._track_face(rgb, pose)
@@ -370,6 +374,16 @@ def _moved(pose: PoseLandmarks, dx: float, dy: float, scale: float = 1.0) -> Pos
     """The same landmarks in another image's pixels: ``xy * scale + (dx, dy) * scale``."""
     xy = (pose.image_xy + np.array([dx, dy])) * scale
     return PoseLandmarks(xy, pose.visibility, pose.world_xyz)
+
+
+def _grey_out(img: np.ndarray, pose: PoseLandmarks) -> bool:
+    """Paint a person's body grey so a search finds someone else; False if off-frame."""
+    tight = _shrink(person_box(pose), 1 / 1.4).clip(img.shape[1], img.shape[0])
+    sy, sx = tight.int_slices()
+    if img[sy, sx].size == 0:
+        return False
+    img[sy, sx] = 127
+    return True
 
 
 def _same_person(a: PoseLandmarks, b: PoseLandmarks) -> bool:
