@@ -22,6 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
+from posture.geometry.rotations import (
+    compose_head_angles,
+    decompose_head_angles,
+    rot_x,
+    rot_y,
+)
+
 DATA_PATH = Path(__file__).resolve().parent / "data" / "anny_bodies.npz"
 
 THORAX_BONE = "spine01"
@@ -38,37 +45,10 @@ CHIN_VERTEX = 5280
 
 
 # ----------------------------------------------------------------------------- rotations
-def rot_x(angle_deg: float) -> np.ndarray:
-    a = math.radians(angle_deg)
-    c, s = math.cos(a), math.sin(a)
-    return np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
-
-
-def rot_y(angle_deg: float) -> np.ndarray:
-    a = math.radians(angle_deg)
-    c, s = math.cos(a), math.sin(a)
-    return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
-
-
-def rot_z(angle_deg: float) -> np.ndarray:
-    a = math.radians(angle_deg)
-    c, s = math.cos(a), math.sin(a)
-    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
-
-
-def head_rotation_matrix(
-    rotation_deg: float, flexion_deg: float, lateral_flexion_deg: float
-) -> np.ndarray:
-    """Contract convention: R_head_in_trunk = Rz(rotation) @ Rx(flexion) @ Ry(lateral)."""
-    return rot_z(rotation_deg) @ rot_x(flexion_deg) @ rot_y(lateral_flexion_deg)
-
-
-def decompose_head_rotation(r: np.ndarray) -> tuple[float, float, float]:
-    """Inverse of head_rotation_matrix: (rotation_deg, flexion_deg, lateral_flexion_deg)."""
-    flexion = math.asin(float(np.clip(r[2, 1], -1.0, 1.0)))
-    lateral = math.atan2(-float(r[2, 0]), float(r[2, 2]))
-    rotation = math.atan2(-float(r[0, 1]), float(r[1, 1]))
-    return math.degrees(rotation), math.degrees(flexion), math.degrees(lateral)
+# The contract's convention lives in one place; the rig's tests check it physically
+# (the nose moves to the subject's left for +rotation, and so on).
+head_rotation_matrix = compose_head_angles
+decompose_head_rotation = decompose_head_angles
 
 
 def rotvec_to_matrix(rotvec: np.ndarray) -> np.ndarray:
