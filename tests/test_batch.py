@@ -260,3 +260,32 @@ def test_resume_redoes_only_the_missing_result_and_removes_stale_temp_folders(tm
     assert not (out / ".tmp-b.mp4-x1y2").exists()
     assert json.loads((out / "b.mp4" / "report.json").read_text())["input"]["frame_count"] == 24
     assert _summary(out)["a.mp4"]["status"] == "skipped"
+
+
+def test_unknown_calibration_profile_stops_the_batch_before_work(tmp_path, monkeypatch):
+    import argparse
+
+    from posture.batch.cli import register
+    from posture.errors import PostureError
+
+    monkeypatch.setenv("POSTURE_CALIBRATION_DIR", str(tmp_path / "profiles"))
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"))
+    (tmp_path / "in").mkdir()
+    args = parser.parse_args(
+        ["batch", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--calibration", "nope"]
+    )
+    with pytest.raises(PostureError, match="camera profile 'nope'"):
+        args.handler(args)
+    assert not (tmp_path / "out").exists()
+
+
+def test_calibration_scales_the_profile_to_each_input(tmp_path, monkeypatch):
+    from posture.batch.jobs import BatchSettings
+    from posture.calibration.profiles import CameraProfile, save_camera
+
+    monkeypatch.setenv("POSTURE_CALIBRATION_DIR", str(tmp_path / "profiles"))
+    profile = CameraProfile("desk")
+    save_camera(profile)
+    options = BatchSettings(calibration="desk").analysis_options(None, (1920, 1080))
+    assert options.calibration is not None and "desk" in options.calibration

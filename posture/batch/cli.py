@@ -47,6 +47,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--view", choices=VIEW_CHOICES, default="auto",
                    help="view of inputs without a manifest view (default: detect)")  # fmt: skip
     p.add_argument("--annotated", action="store_true", help="also write annotated videos/photos")
+    p.add_argument("--calibration", metavar="NAME",
+                   help="camera profile ('posture calibrate') applied to every input")  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no progress bar or closing summary")
 
 
@@ -57,7 +59,9 @@ def batch_command(args: argparse.Namespace) -> int:
     from posture.progress import NullProgress
 
     _check_args(args)
-    settings = BatchSettings(frame_stride=args.stride, annotated=args.annotated)
+    settings = BatchSettings(
+        frame_stride=args.stride, annotated=args.annotated, calibration=args.calibration
+    )
     result = run_batch(
         args.source,
         args.out,
@@ -95,6 +99,10 @@ def _check_args(args: argparse.Namespace) -> None:
         )
     if args.address and args.engine != "ray":
         raise PostureError("--address is the address of a Ray cluster: add --engine ray.")
+    if args.calibration:
+        from posture.calibration.profiles import load_camera
+
+        load_camera(args.calibration)  # a missing or damaged profile stops the batch here
 
 
 class FileProgress:

@@ -34,12 +34,23 @@ class BatchSettings:
     frame_stride: int = 1
     annotated: bool = False
     max_side_px: int | None = DEFAULT_MAX_SIDE_PX
+    calibration: str | None = None
 
-    def analysis_options(self, view: str | None) -> Any:  # -> AnalysisOptions
+    def analysis_options(
+        self, view: str | None, frame_size_px: tuple[int, int] | None = None
+    ) -> Any:  # -> AnalysisOptions
+        """Options for one input; with a camera profile, ``frame_size_px`` is the
+        input's size before decoding scales it (the lens is scaled to match)."""
         # Imported here: the driver process need not load the pipeline to plan a batch.
         from posture.pipeline import AnalysisOptions
 
-        return AnalysisOptions(view=view, max_side_px=self.max_side_px)  # type: ignore[arg-type]
+        options = AnalysisOptions(view=view, max_side_px=self.max_side_px)  # type: ignore[arg-type]
+        if self.calibration and frame_size_px is not None:
+            from posture.calibration.options import analysed_frame_size, calibrated_options
+
+            size = analysed_frame_size(*frame_size_px, self.max_side_px)
+            options = calibrated_options(options, camera=self.calibration, frame_size_px=size)
+        return options
 
 
 @dataclass(frozen=True)

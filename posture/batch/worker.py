@@ -41,6 +41,17 @@ def internal_error_sentence(err: BaseException) -> str:
     )
 
 
+def _input_size(path: Path) -> tuple[int, int]:
+    """(width, height) of an input as the container gives it (upright)."""
+    from posture.io.media import open_media
+
+    source = open_media(path)
+    try:
+        return source.info.width, source.info.height
+    finally:
+        source.close()
+
+
 def _analyse(job: Job) -> tuple[dict[str, bytes], dict]:
     from posture.batch.stride import analyze_strided
     from posture.batch.summary import report_values
@@ -50,9 +61,10 @@ def _analyse(job: Job) -> tuple[dict[str, bytes], dict]:
     with tempfile.TemporaryDirectory(prefix="posture-job-") as tmp:
         out = Path(tmp)
         annotated = out / annotated_name(item.path) if settings.annotated else None
+        size = _input_size(item.path) if settings.calibration else None
         report = analyze_strided(
             item.path,
-            settings.analysis_options(item.view),
+            settings.analysis_options(item.view, size),
             settings.frame_stride,
             annotated_path=annotated,
         )
