@@ -120,6 +120,26 @@ def _key_frames(report: dict[str, Any], annotated: Path | None) -> list[tuple[st
     return out
 
 
+def camera_profiles() -> list[str]:
+    """Names of the stored camera profiles (``posture calibrate``), sorted."""
+    from posture.calibration.profiles import profiles_dir
+
+    folder = profiles_dir() / "cameras"
+    return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+
+
+def _calibrated(path: Path, options: AnalysisOptions, camera: str) -> AnalysisOptions:
+    from posture.calibration.options import analysed_frame_size, calibrated_options
+    from posture.io.media import open_media
+
+    source = open_media(path, options.max_side_px)
+    try:
+        size = analysed_frame_size(source.info.width, source.info.height, options.max_side_px)
+    finally:
+        source.close()
+    return calibrated_options(options, camera=camera, frame_size_px=size)
+
+
 def analyze_upload(
     path: Path,
     source_name: str,
@@ -130,16 +150,23 @@ def analyze_upload(
     age_years: int | None = None,
     sex: str | None = None,
     previous: dict[str, Any] | None = None,
+    calibration: str | None = None,
 ) -> AnalysisResult:
-    """Analyse a video or photo; on any error nothing is left behind and the error is raised."""
+    """Analyse a video or photo; on any error nothing is left behind and the error is raised.
+
+    ``calibration``: a camera profile name from ``posture calibrate`` (lens and level).
+    """
     problem = check_upload(source_name, path.stat().st_size if path.exists() else 0)
     if problem:
         raise InputError(problem)
+    options = options or AnalysisOptions()
+    if calibration:
+        options = _calibrated(path, options, calibration)
     out_dir = Path(tempfile.mkdtemp(prefix="posture-result-"))
     is_image = path.suffix.lower() in IMAGE_EXTENSIONS
     annotated = out_dir / ("annotated.png" if is_image else "annotated.mp4")
     try:
-        report = analyze(path, options or AnalysisOptions(), progress, annotated_path=annotated)
+        report = analyze(path, options, progress, annotated_path=annotated)
         report.input["path"] = source_name  # never a temporary path in a saved report
         attach_findings(report, answers, age_years=age_years, sex=sex, previous=previous)
         d = report.to_dict()

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app import charts
-from app.analysis import AnalysisResult, refresh_findings, result_from_report
+from app.analysis import AnalysisResult, camera_profiles, refresh_findings, result_from_report
 from app.db import get_store
 from app.ui import media_input, results_view, set_result
 from posture.clinical import asymmetry, classify_cva, classify_rom, compare_reports
@@ -140,7 +140,13 @@ def render() -> None:
                    horizontal=True, key=f"{KEY}_how")  # fmt: skip
     new: AnalysisResult | None = None
     if how == "Upload or sample":
-        new = media_input(f"{KEY}_media")
+        profiles = camera_profiles()
+        camera = st.selectbox(
+            "Camera calibration", ["none (level camera assumed)", *profiles], key=f"{KEY}_cam",
+            help="Profiles made with 'posture calibrate camera/level' (see the README).",
+        )  # fmt: skip
+        chosen = camera if camera in profiles else None
+        new = media_input(f"{KEY}_media", calibration=chosen)
     else:
         from app.webcam import live_protocol
 

@@ -101,3 +101,20 @@ def test_refreshed_findings_follow_answers_and_subject():
     assert "70+" in rom["patient_text"] or "70" in json.dumps(rom["evidence"])
     refresh_findings(result, Questionnaire(sudden_severe_headache="yes"))
     assert [f["id"] for f in result.report["findings"]] == ["red_flag"]
+
+
+def test_clinic_analysis_applies_a_camera_profile(tmp_path, monkeypatch):
+    import cv2
+
+    from app.analysis import analyze_upload, camera_profiles
+    from posture.calibration.profiles import CameraProfile, save_camera
+    from tests.media_fixtures import person_image
+
+    monkeypatch.setenv("POSTURE_CALIBRATION_DIR", str(tmp_path / "profiles"))
+    save_camera(CameraProfile("desk"))
+    assert camera_profiles() == ["desk"]
+    photo = tmp_path / "p.png"
+    cv2.imwrite(str(photo), person_image()[:, :, ::-1])
+    result = analyze_upload(photo, "p.png", calibration="desk")
+    assert "desk" in result.report["settings"]["calibration"]
+    result.discard()
