@@ -147,6 +147,44 @@ def rom_videos(paths: list[Path], table: Table) -> None:
                           None if got is None else got - t[key])  # fmt: skip
 
 
+# Extra ROM protocol videos for the benchmark (rendered once into the cache):
+# (name, body, camera azimuth deg, distance m, height offset m, zoom).
+ROM_VARIANTS = (
+    ("rom_older_woman_oblique", "older_woman", 30.0, 1.3, 0.10, 1.0),
+    ("rom_tall_man_close", "tall_thin_man", 0.0, 0.8, 0.05, 1.0),
+    ("rom_heavy_woman_far", "short_heavy_woman", -20.0, 2.2, -0.10, 1.2),
+)
+
+
+def ensure_rom_videos(cache: Path) -> list[Path]:
+    """Render the ROM protocol with other bodies, distances and camera angles (cached)."""
+    import make_samples as ms
+
+    from posture.synthetic.rig import load_bodies
+    from posture.synthetic.scene import Appearance, Lighting, make_camera
+
+    out = cache / "rom"
+    out.mkdir(parents=True, exist_ok=True)
+    names = set(load_bodies().names)
+    paths = []
+    for name, body, azimuth, distance, lift, zoom in ROM_VARIANTS:
+        if body not in names:
+            continue
+        video = out / f"{name}.mp4"
+        if not (video.exists() and video.with_suffix(".truth.json").exists()):
+            ms.make_clip(
+                name, out, ms.rom_duration_s(), ms.rom_pose_at, body,
+                lambda posed, a=azimuth, d=distance, h=lift, z=zoom: make_camera(
+                    posed, azimuth_deg=a, distance_m=d, height_offset_m=h, framing="upper",
+                    width=640, height=480, zoom=z,
+                ),
+                Appearance(skin_rgb=(150, 105, 75), hair_rgb=(30, 25, 20), shirt_rgb=(150, 40, 40)),
+                Lighting(), "room", seated=False, rom=ms.rom_summary(), crf=20,
+            )  # fmt: skip
+        paths.append(video)
+    return paths
+
+
 def aflw(table: Table, lm: MediaPipeLandmarker) -> None:
     """Real faces: camera-relative head pose vs AFLW2000 labels (3 flagged outliers dropped).
 
@@ -255,7 +293,10 @@ def main() -> None:
         aflw(real, lm)
         heads.print(f"Synthetic stills: head angles vs the rig ({len(records)} renders)")
         posture.print(f"Synthetic stills: posture ({len(side)} side, {len(front)} front)")
-        videos = args.videos or sorted((REPO / "sample_videos").glob("rom*.mp4"))
+        videos = args.videos or [
+            *sorted((REPO / "sample_videos").glob("rom*.mp4")),
+            *ensure_rom_videos(args.cache),
+        ]
         rom = Table()
         rom_videos(videos, rom)
         rom.print(f"ROM videos ({len(videos)})")
