@@ -29,16 +29,20 @@ class NullProgress:
 
 
 class TqdmProgress:
-    """Terminal progress bar on stderr."""
+    """Terminal progress bar on stderr (``unit``: what is counted, e.g. frames or files)."""
 
-    def __init__(self) -> None:
+    def __init__(self, unit: str = "frame", leave: bool = False) -> None:
         self._bar = None
+        self._unit = unit
+        self._leave = leave
 
     def start(self, total: int | None, description: str) -> None:
         from tqdm import tqdm
 
         # disable=None: no bar when stderr is not a terminal (pipes, CI, tests).
-        self._bar = tqdm(total=total, desc=description, unit="frame", leave=False, disable=None)
+        self._bar = tqdm(
+            total=total, desc=description, unit=self._unit, leave=self._leave, disable=None
+        )
 
     def advance(self, n: int = 1) -> None:
         if self._bar is not None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from posture.batch.choices import ENGINES, MAX_FRAME_STRIDE, VIEW_CHOICES
 from posture.errors import PostureError
+from posture.progress import TqdmProgress
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
@@ -70,7 +71,7 @@ def batch_command(args: argparse.Namespace) -> int:
         workers=args.workers,
         address=args.address,
         default_view=None if args.view == "auto" else args.view,
-        progress=NullProgress() if args.quiet else FileProgress(),
+        progress=NullProgress() if args.quiet else TqdmProgress(unit="file", leave=True),
     )
     failed = result.failed
     if not args.quiet:
@@ -103,24 +104,3 @@ def _check_args(args: argparse.Namespace) -> None:
         from posture.calibration.profiles import load_camera
 
         load_camera(args.calibration)  # a missing or damaged profile stops the batch here
-
-
-class FileProgress:
-    """A tqdm bar over files on stderr (none when stderr is not a terminal)."""
-
-    def __init__(self) -> None:
-        self._bar: Any = None
-
-    def start(self, total: int | None, description: str) -> None:
-        from tqdm import tqdm
-
-        self._bar = tqdm(total=total, desc=description, unit="file", disable=None)
-
-    def advance(self, n: int = 1) -> None:
-        if self._bar is not None:
-            self._bar.update(n)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
