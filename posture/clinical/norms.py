@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from posture.signals.rom import ROM_KEYS
+
 # -- sources (author, year, what we use from it) ------------------------------------------
 
 SOURCES: dict[str, str] = {
@@ -54,14 +56,7 @@ RomMetric = Literal[
     "lateral_flexion_left_deg",
     "lateral_flexion_right_deg",
 ]
-ROM_METRICS: tuple[str, ...] = (
-    "rotation_left_deg",
-    "rotation_right_deg",
-    "flexion_deg",
-    "extension_deg",
-    "lateral_flexion_left_deg",
-    "lateral_flexion_right_deg",
-)
+ROM_METRICS: tuple[str, ...] = ROM_KEYS  # the report's summary.rom keys, in the same order
 METRIC_LABELS: dict[str, str] = {
     "cva_deg": "craniovertebral angle (CVA)",
     "head_tilt_deg": "head tilt",
