@@ -9,9 +9,8 @@ import plotly.graph_objects as go
 
 from posture.clinical import Change, rom_norm
 from posture.clinical.norms import METRIC_LABELS, ROM_METRICS
-from posture.export.figures import ANGLE_LABELS
+from posture.export.figures import ANGLE_LABELS, plotted_angle_keys
 from posture.export.keyframes import ROM_SOURCES, key_moments
-from posture.signals.rom import HEAD_KEYS
 from posture.summary_text import ROM_LABELS
 
 _LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "height": 340}
@@ -55,12 +54,10 @@ def rom_vs_norms(
 
 def angles_over_time(report: Mapping[str, Any]) -> go.Figure | None:
     """Head angles (and CVA) against time, each movement's peak marked."""
-    frames = report.get("frames") or []
-    if (report.get("input") or {}).get("kind") != "video" or len(frames) < 2:
-        return None
-    keys = [k for k in (*HEAD_KEYS, "cva_deg") if any(f.get(k) is not None for f in frames)]
+    keys = plotted_angle_keys(report)
     if not keys:
         return None
+    frames = report["frames"]
     t = [f["t"] for f in frames]
     fig = go.Figure()
     for k in keys:

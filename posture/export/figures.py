@@ -61,16 +61,22 @@ def rom_chart_png(
     return _png(fig)
 
 
+def plotted_angle_keys(report: Mapping[str, Any]) -> list[str]:
+    """Angles worth plotting over time: head angles and CVA that a video measured."""
+    frames = report.get("frames") or []
+    if (report.get("input") or {}).get("kind") != "video" or len(frames) < 2:
+        return []
+    return [k for k in (*HEAD_KEYS, "cva_deg") if any(f.get(k) is not None for f in frames)]
+
+
 def angles_chart_png(report: Mapping[str, Any]) -> bytes | None:
     """Head angles (and CVA) over time, with each ROM peak marked."""
     from posture.export.keyframes import ROM_SOURCES, key_moments
 
-    frames = report.get("frames") or []
-    if (report.get("input") or {}).get("kind") != "video" or len(frames) < 2:
-        return None
-    keys = [k for k in (*HEAD_KEYS, "cva_deg") if any(f.get(k) is not None for f in frames)]
+    keys = plotted_angle_keys(report)
     if not keys:
         return None
+    frames = report["frames"]
     fig, ax = _figure(7.0, 3.0)
     t = [f["t"] for f in frames]
     for k in keys:
