@@ -1,16 +1,17 @@
 """Accuracy regression guard: a fixed subset of rendered stills and the ROM sample video.
 
 Tolerances (degrees, mean absolute error over the subset unless stated) sit about
-20% above what this subset measured when it was made (2026-11-25: rotation 14.5,
-lateral flexion 3.3, flexion 11.4, CVA 7.1; tilts passed 2.0 / 1.5), so a real
-regression fails here while codec or library noise does not. Single stills are
+20% above what this subset measured (2026-11-25, session 2, with the median over
+crops for stills: rotation 13.9, lateral flexion 3.4, flexion 11.0, CVA 3.1, head
+tilt 0.74, shoulder tilt 0.57), so a real regression fails here while codec or
+library noise does not. Single stills are
 hard: each one's trunk yaw comes from one pose estimate (no recording to steady
 it), and the rig's thorax may lean, which an upright-trunk model cannot see.
 They are NOT the issue's targets; benchmarks/accuracy.py reports the full picture.
-- head rotation <= 17.5, lateral flexion <= 4.0, flexion <= 14.0 over 8
+- head rotation <= 16.5, lateral flexion <= 4.0, flexion <= 13.0 over 8
   front/oblique stills;
-- CVA <= 8.5 over 6 side views, camera roll given as calibration;
-- head tilt <= 2.0 and shoulder tilt <= 1.5 over 6 front stills, roll given;
+- CVA <= 4.0 over 6 side views, camera roll given as calibration;
+- head tilt <= 1.0 and shoulder tilt <= 0.75 over 6 front stills, roll given;
 - every still finds the person;
 - ROM sample video: every performed direction within 6.0 of its true peak, and
   the mean over the six within 3.0 (measured: max 4.9, mean 1.9).
@@ -62,7 +63,7 @@ def test_every_still_finds_the_person(measured):
 
 @pytest.mark.parametrize(
     ("key", "tolerance"),
-    [("head_rotation_deg", 17.5), ("head_lateral_flexion_deg", 4.0), ("head_flexion_deg", 14.0)],
+    [("head_rotation_deg", 16.5), ("head_lateral_flexion_deg", 4.0), ("head_flexion_deg", 13.0)],
 )
 def test_head_angles_on_front_and_oblique_stills(measured, key, tolerance):
     heads = [(r, f) for r, f in measured if r["kind"] == "head"]
@@ -72,10 +73,12 @@ def test_head_angles_on_front_and_oblique_stills(measured, key, tolerance):
 def test_cva_on_side_views(measured):
     side = [(r, f) for r, f in measured if r["kind"] == "side"]
     camera_side = lambda r: "cva_left_deg" if r["view"] == "left" else "cva_right_deg"  # noqa: E731
-    assert _mae(side, "cva_deg", camera_side) <= 8.5
+    assert _mae(side, "cva_deg", camera_side) <= 4.0
 
 
-@pytest.mark.parametrize(("key", "tolerance"), [("head_tilt_deg", 2.0), ("shoulder_tilt_deg", 1.5)])
+@pytest.mark.parametrize(
+    ("key", "tolerance"), [("head_tilt_deg", 1.0), ("shoulder_tilt_deg", 0.75)]
+)
 def test_tilts_on_front_views(measured, key, tolerance):
     front = [(r, f) for r, f in measured if r["kind"] == "front"]
     assert _mae(front, key) <= tolerance

@@ -47,6 +47,25 @@ SEARCH_MAX_SIDE_PX = 960
 # Crops move only when the subject drifts more than this fraction of their size,
 # which keeps MediaPipe's own frame-to-frame tracking stable.
 ROI_HYSTERESIS = 0.12
+# A still photo has no frames to average over, so its pose is the median over
+# crops of the subject at these (scale, shift x, shift y) (fractions of the crop
+# size), each also mirrored: up to 15 model runs. On rendered stills (make accuracy)
+# this lowered the CVA error from 5.0 to 4.3 deg and shoulder tilt from 1.05 to 0.92.
+STILL_CROPS = (
+    (1.0, 0.0, 0.0),
+    (1.15, 0.0, 0.0),
+    (0.9, 0.0, 0.0),
+    (1.0, 0.06, 0.0),
+    (1.0, -0.06, 0.0),
+    (1.0, 0.0, 0.06),
+    (1.0, 0.0, -0.06),
+)
+# Borders (fractions of the long side) tried around a photo whose subject is cut by
+# its edge, when no other search found anyone.
+EDGE_PAD_FRACTIONS = (0.5, 0.8)
+# Landmark index of each landmark's mirror image (left <-> right).
+MIRRORED = (0, 4, 5, 6, 1, 2, 3, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15, 18, 17, 20, 19, 22, 21,
+            24, 23, 26, 25, 28, 27, 30, 29, 32, 31)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -107,9 +126,13 @@ def _face_from_result(result, box: Box, crop_w: int, crop_h: int) -> FaceLandmar
     return FaceLandmarks(xyz)
 
 
-def person_box(pose: PoseLandmarks) -> Box:
-    """Generous square around a person's landmarks (visible or predicted); may leave the frame."""
-    xy = pose.image_xy[np.isfinite(pose.image_xy).all(axis=1)]
+def person_box(pose: PoseLandmarks, min_visibility: float = 0.0) -> Box:
+    """Generous square around a person's landmarks (by default also the predicted ones,
+    which may lie outside the frame); ``min_visibility`` keeps only those seen."""
+    keep = np.isfinite(pose.image_xy).all(axis=1)
+    if min_visibility > 0 and np.sum(keep & (pose.visibility >= min_visibility)) >= 4:
+        keep &= pose.visibility >= min_visibility
+    xy = pose.image_xy[keep]
     lo, hi = xy.min(axis=0), xy.max(axis=0)
     centre = (lo + hi) / 2
     side = max(float(np.max(hi - lo)) * 1.4, 96.0)
@@ -180,6 +203,17 @@ class MediaPipeLandmarker:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def follow_near(self, centre_px: tuple[float, float], size_px: float | None = None) -> None:
+        """From the next frame on, follow the person nearest ``centre_px`` (pixels of the
+        frame) instead of choosing the largest and most central one: a subject handed
+        over from another part of the same video (see posture.parallel). With
+        ``size_px`` (their :func:`person_box` size) they are tracked from that box as if
+        followed up to here; a search runs only when they are not found there."""
+        self._face_roi = None
+        self._last_centre = np.array(centre_px, dtype=float)
+        self._roi = _square(self._last_centre, size_px) if size_px else None
+        self._next_search_t = -np.inf
+
     # -- people search -------------------------------------------------------------
 
     def find_people(self, rgb: np.ndarray) -> list[PoseLandmarks]:
@@ -194,6 +228,8 @@ class MediaPipeLandmarker:
             found = self._search_padded(img.copy())
         if not found:
             found = self._search_tiles(img)
+        if not found:
+            found = self._search_edges(img)
         return [_moved(p, 0.0, 0.0, 1.0 / scale) for p in found]
 
     def count_people(self, rgb: np.ndarray, known: list[PoseLandmarks] | None = None) -> int:
@@ -231,6 +267,26 @@ class MediaPipeLandmarker:
         pad = int(0.25 * max(img.shape[:2]))
         padded = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(110,) * 3)
         return [_moved(p, -pad, -pad) for p in self._search(padded, 1)]
+
+    def _search_edges(self, img: np.ndarray) -> list[PoseLandmarks]:
+        """Last resort for a head cut by the frame's edge (a close side view): extend
+        the edge pixels outwards, as the image and as its mirror image (the detector
+        is not mirror-symmetric). Renders of such close-ups were found 81-88% of the
+        time without this."""
+        import cv2
+
+        for pad_fraction in EDGE_PAD_FRACTIONS:
+            pad = int(pad_fraction * max(img.shape[:2]))
+            padded = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+            for mirrored in (False, True):
+                view = np.ascontiguousarray(padded[:, ::-1]) if mirrored else padded
+                full = Box(0, 0, view.shape[1], view.shape[0])
+                result = self._pose_search.process(view)
+                found = _pose_from_result(result, full, view.shape[1], view.shape[0])
+                if found is not None:
+                    unpadded = Box(-pad, -pad, view.shape[1] - pad, view.shape[0] - pad)
+                    return [_placed(found, unpadded, view.shape[1], mirrored)]
+        return []
 
     def _search_tiles(self, img: np.ndarray) -> list[PoseLandmarks]:
         """Search overlapping tiles: the detector sees the whole frame at 224 px,
@@ -292,6 +348,8 @@ class MediaPipeLandmarker:
                 self._next_count_t = self._count_due_after(t_s)
             if found:
                 pose = self._choose(found, w, h)  # the search's landmarks serve this frame
+                if not self._video_mode:
+                    pose = self._refine_still(rgb, pose)
                 self._follow(pose)
                 self._search_backoff_s = REACQUIRE_INTERVAL_S
             else:
@@ -317,6 +375,37 @@ class MediaPipeLandmarker:
         if self._roi is None or not self._video_mode or new_roi.far_from(self._roi):
             self._roi = new_roi
         self._last_centre = new_roi.centre
+
+    def _refine_still(self, rgb: np.ndarray, pose: PoseLandmarks) -> PoseLandmarks:
+        """The median pose over crops around the subject and their mirror images.
+
+        Crops frame the landmarks the model saw (predicted legs below the frame
+        would make them mostly empty); a run that puts the head or shoulders far
+        from the first detection found something else and is left out.
+        """
+        base = person_box(pose, min_visibility=0.5)
+        runs: list[PoseLandmarks] = [pose]
+        for scale, dx, dy in STILL_CROPS:
+            box = _square(base.centre + np.array([dx, dy]) * base.size, base.size * scale)
+            crop, at = _crop(rgb, box)
+            for mirrored in (False, True):
+                img = np.ascontiguousarray(crop[:, ::-1]) if mirrored else crop
+                found = _pose_from_result(
+                    self._pose_search.process(img),
+                    Box(0, 0, img.shape[1], img.shape[0]),
+                    img.shape[1],
+                    img.shape[0],
+                )
+                if found is None:
+                    continue
+                placed = _placed(found, at, img.shape[1], mirrored)
+                if _agrees(placed, pose, 0.15 * base.size):
+                    runs.append(placed)
+        return PoseLandmarks(
+            np.median([p.image_xy for p in runs], axis=0),
+            np.median([p.visibility for p in runs], axis=0),
+            np.median([p.world_xyz for p in runs], axis=0),
+        )
 
     def _track_pose(self, rgb: np.ndarray) -> PoseLandmarks | None:
         assert self._roi is not None
@@ -368,6 +457,23 @@ def _crop(rgb: np.ndarray, box: Box) -> tuple[np.ndarray, Box]:
     return canvas, Box(
         float(x0), float(y0), float(x0 + canvas.shape[1]), float(y0 + canvas.shape[0])
     )
+
+
+def _placed(pose: PoseLandmarks, at: Box, crop_w: int, mirrored: bool) -> PoseLandmarks:
+    """Landmarks found in a (possibly mirrored) crop, in the pixels of the whole image."""
+    xy, vis, world = pose.image_xy.copy(), pose.visibility, pose.world_xyz.copy()
+    if mirrored:  # undo the mirror: flip x and swap each left landmark with its right one
+        idx = list(MIRRORED)
+        xy[:, 0] = crop_w - xy[:, 0]
+        world[:, 0] = -world[:, 0]
+        xy, vis, world = xy[idx], vis[idx], world[idx]
+    return PoseLandmarks(xy + np.array([at.x0, at.y0]), vis, world)
+
+
+def _agrees(a: PoseLandmarks, b: PoseLandmarks, tolerance_px: float) -> bool:
+    """Nose and both shoulders of two detections within ``tolerance_px`` of each other."""
+    idx = [NOSE, LEFT_SHOULDER, RIGHT_SHOULDER]
+    return bool(np.all(np.linalg.norm(a.image_xy[idx] - b.image_xy[idx], axis=1) < tolerance_px))
 
 
 def _moved(pose: PoseLandmarks, dx: float, dy: float, scale: float = 1.0) -> PoseLandmarks:
