@@ -7,10 +7,11 @@ least squares (Kabsch) over the points that do not move with speech. The fitted
 rotation is the head's orientation in the camera. A whole-shape fit stays
 within ~2 deg at 60 deg of yaw, where a few point pairs read 30% short.
 
-The face mesh also under-reports pitch, looking down (toward the chest) by about
-a fifth and looking up only slightly; gains fitted on rendered heads at known
-pitch (``benchmarks/fit_face_model.py``) undo that, on the pitch relative to the
-camera.
+The face mesh also under-reports pitch, by about a seventh looking down (toward
+the chest) and a sixth looking up, when it follows a moving head in a video;
+gains fitted on the frames of rendered ROM videos whose bodies are not in the
+accuracy benchmark (``benchmarks/fit_face_model.py --video-gains``) undo that,
+on the pitch relative to the camera.
 """
 
 from __future__ import annotations
