@@ -10,6 +10,13 @@ Steps: framing (quality prompts until the picture is usable) -> neutral (hold st
 movements, each prompted; a movement's peak is detected when the head has gone at least
 ``MIN_EXCURSION_DEG`` from neutral in the prompted direction and come back. A step that sees
 no movement within its time-out is skipped, so the protocol always ends.
+
+A camera profile (``posture calibrate``) is applied as in file analysis: its lens is scaled
+to the frame size, known from the first frame (``posture.calibration.options``); landmarks are
+undistorted, and roll, pitch and focal length go to ``measure_frame``. A profile that does not
+fit this webcam (another picture shape or orientation, a missing or damaged file) is not
+applied: the protocol runs uncalibrated and says why (:attr:`LiveStatus.calibration_problem`
+and a report warning).
 """
 
 from __future__ import annotations
@@ -24,10 +31,18 @@ import cv2
 import numpy as np
 
 from posture.annotate import draw_overlay
+from posture.calibration.options import analysed_frame_size, calibrated_options
+from posture.errors import InputError
 from posture.geometry.measure import FrameMeasurement, measure_frame
 from posture.io.media import MediaInfo
 from posture.landmarks.types import LEFT_SHOULDER, RIGHT_SHOULDER, FrameLandmarks
-from posture.pipeline import AnalysisOptions, LiveSmoother, SteadyTrunkYaw, assemble_report
+from posture.pipeline import (
+    AnalysisOptions,
+    LiveSmoother,
+    SteadyTrunkYaw,
+    assemble_report,
+    undistorted,
+)
 from posture.report import Report
 from posture.signals.rom import HEAD_KEYS, MIN_EXCURSION_DEG, NEUTRAL_BAND_DEG
 
@@ -71,6 +86,7 @@ STEP_NAMES: tuple[str, ...] = ("framing", "neutral", *(m[0] for m in MOVEMENTS),
 FRAMING_PROMPT = "Sit facing the camera with your head and shoulders in view"
 NEUTRAL_PROMPT = "Sit tall, look straight at the camera and hold still"
 DONE_PROMPT = "Done: well done! Your results are below"
+UNCALIBRATED_NOTE = "Measured without camera calibration."
 
 
 @dataclass(frozen=True)
@@ -86,6 +102,8 @@ class LiveStatus:
     frames: int
     fps: float
     done: bool
+    calibration: str | None = None  # the camera profile applied, if any
+    calibration_problem: str | None = None  # why the chosen profile is not applied
 
 
 def framing_problem(rgb: np.ndarray, lm: FrameLandmarks, m: FrameMeasurement) -> str | None:
@@ -121,11 +139,12 @@ def framing_problem(rgb: np.ndarray, lm: FrameLandmarks, m: FrameMeasurement) ->
 
 
 def _scaled(rgb: np.ndarray, max_side_px: int) -> np.ndarray:
+    """Scaled to the size file analysis would give (so a profile's lens scales alike)."""
     h, w = rgb.shape[:2]
-    if max(h, w) <= max_side_px:
+    size = analysed_frame_size(w, h, max_side_px)
+    if size == (w, h):
         return rgb
-    s = max_side_px / max(h, w)
-    return cv2.resize(rgb, (int(round(w * s)), int(round(h * s))), interpolation=cv2.INTER_AREA)
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
 
 
 def _banner(out: np.ndarray, lines: list[tuple[str, tuple[int, int, int]]]) -> None:
@@ -168,17 +187,50 @@ class LiveProtocol:
         step_timeout_s: a movement not seen within this time (s) is skipped.
         landmarker_factory: builds the landmarker on the first frame, in the video thread
             (tests may pass a fake); default: MediaPipe in video mode.
-        options: camera calibration (roll, focal length) applied to every frame.
+        options: analysis settings applied to every frame (view, calibration already
+            resolved); a ``camera`` profile is applied on top of them.
+        camera: camera profile name (``posture calibrate``); its lens is scaled to the
+            frames' size once the first frame arrives. None: uncalibrated.
     """
 
     step_timeout_s: float = DEFAULT_STEP_TIMEOUT_S
     landmarker_factory: Callable[[], object] | None = None
     options: AnalysisOptions = field(default_factory=AnalysisOptions)
+    camera: str | None = None
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._landmarker = None
+        self._forget_calibration()
         self.reset()
+
+    def _forget_calibration(self) -> None:
+        self._applied = self.options  # the options in use: self.options + the camera profile
+        self._calibrated_size: tuple[int, int] | None = None
+        self._calibration_problem: str | None = None
+
+    def set_camera(self, camera: str | None) -> None:
+        """Use another camera profile (None: none); the protocol restarts when it changes."""
+        if camera == self.camera:
+            return
+        with self._lock:
+            self.camera = camera
+            self._forget_calibration()
+        self.reset()
+
+    def _calibrate(self, size_px: tuple[int, int]) -> None:
+        """Fit the camera profile to frames of ``size_px`` (width, height); a profile that
+        does not fit leaves the frames uncalibrated, with the reason kept for the page."""
+        self._calibrated_size = size_px
+        self._applied, self._calibration_problem = self.options, None
+        if not self.camera:
+            return
+        try:
+            self._applied = calibrated_options(
+                self.options, camera=self.camera, frame_size_px=size_px
+            )
+        except InputError as err:
+            self._calibration_problem = str(err)
 
     def reset(self) -> None:
         """Start again from framing (keeps the landmarker)."""
@@ -211,12 +263,22 @@ class LiveProtocol:
             self._last_t = t_s
             if self._landmarker is None:
                 self._landmarker = self._make_landmarker()
+            size = (rgb.shape[1], rgb.shape[0])
+            if size != self._calibrated_size:
+                self._calibrate(size)
+            opts = self._applied
             lm = self._landmarker.process(rgb, t_s)
-            m = measure_frame(lm, self.options.view, self.options.camera_roll_deg)
+            m = measure_frame(
+                undistorted(lm, opts),
+                opts.view,
+                opts.camera_roll_deg,
+                opts.focal_px,
+                camera_pitch_deg=opts.camera_pitch_deg,
+            )
             self._trunk.add(m.trunk_yaw_deg)
             m = m.with_trunk_yaw(self._trunk.current())
             values = self._smoother(m)
-            self._size = (rgb.shape[1], rgb.shape[0])
+            self._size = size
             if lm.people_in_view:
                 self._people_max = max(self._people_max, lm.people_in_view)
             self._update_hint(t_s, framing_problem(rgb, lm, m))
@@ -336,6 +398,8 @@ class LiveProtocol:
                 frames=len(self._measurements),
                 fps=round(fps, 1),
                 done=step == "done",
+                calibration=self._applied.calibration,
+                calibration_problem=self._calibration_problem,
             )
 
     def key_frames(self) -> dict[str, np.ndarray]:
@@ -353,6 +417,7 @@ class LiveProtocol:
             ms = list(self._measurements)
             neutral = None if self._neutral is None else dict(self._neutral)
             size, people = self._size, self._people_max
+            applied, problem = self._applied, self._calibration_problem
         if len(ms) < 2:
             return None
         duration = ms[-1].t - ms[0].t
@@ -368,13 +433,10 @@ class LiveProtocol:
             frame_count=len(ms),
             duration_s=round(duration, 3),
         )
-        options = AnalysisOptions(
-            view=self.options.view,
-            camera_roll_deg=self.options.camera_roll_deg,
-            focal_px=self.options.focal_px,
-            neutral_deg=neutral,
-        )
-        report = assemble_report(info, ms, options, people, [])
+        # The calibration applied to the frames (settings.calibration names the profile).
+        options = replace(applied, neutral_deg=neutral)
+        warnings = [f"{UNCALIBRATED_NOTE} {problem}"] if problem else []
+        report = assemble_report(info, ms, options, people, warnings)
         if report.extra.get("neutral"):
             report.extra["neutral"]["source"] = "held still when prompted (live)"
         return report

@@ -139,18 +139,20 @@ def render() -> None:
     how = st.radio("Measure with", ["Upload or sample", "Live webcam protocol"],
                    horizontal=True, key=f"{KEY}_how")  # fmt: skip
     new: AnalysisResult | None = None
+    # One camera profile for uploads and the live protocol alike.
+    profiles = camera_profiles()
+    camera = st.selectbox(
+        "Camera calibration", ["none (level camera assumed)", *profiles], key=f"{KEY}_cam",
+        help="Profiles made with 'posture calibrate camera/level' (see the README); "
+        "applied to uploads and to the live webcam protocol.",
+    )  # fmt: skip
+    chosen = camera if camera in profiles else None
     if how == "Upload or sample":
-        profiles = camera_profiles()
-        camera = st.selectbox(
-            "Camera calibration", ["none (level camera assumed)", *profiles], key=f"{KEY}_cam",
-            help="Profiles made with 'posture calibrate camera/level' (see the README).",
-        )  # fmt: skip
-        chosen = camera if camera in profiles else None
         new = media_input(f"{KEY}_media", calibration=chosen)
     else:
         from app.webcam import live_protocol
 
-        proc = live_protocol(f"{KEY}_live")
+        proc = live_protocol(f"{KEY}_live", camera=chosen)
         if proc is not None and st.button("Use this protocol's result", key=f"{KEY}_use_live"):
             report = proc.report()
             if report is not None:

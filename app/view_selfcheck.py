@@ -11,7 +11,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from app.analysis import AnalysisResult, merge_photo_cva, refresh_findings, result_from_report
+from app.analysis import (
+    AnalysisResult,
+    camera_profiles,
+    merge_photo_cva,
+    refresh_findings,
+    result_from_report,
+)
 from app.ui import media_input, results_view, run_on_path, set_result
 from posture.clinical import QUESTIONS, Questionnaire, red_flag_findings, screen_red_flags
 from posture.clinical.red_flags import EMERGENCY_DISCLAIMER
@@ -146,6 +152,19 @@ def _photo_input() -> None:
         set_result(f"{KEY}_photo_result", result)
 
 
+def _camera_choice() -> str | None:
+    """A stored camera profile to apply (only offered when one exists), or None."""
+    profiles = camera_profiles()
+    if not profiles:
+        return None
+    none = "none (level camera assumed)"
+    choice = st.selectbox(
+        "Camera calibration (optional)", [none, *profiles], key=f"{KEY}_cam",
+        help="A profile made for this camera with 'posture calibrate' (see the README).",
+    )  # fmt: skip
+    return choice if choice in profiles else None
+
+
 def measure_step() -> None:
     from app.webcam import live_protocol
 
@@ -154,9 +173,12 @@ def measure_step() -> None:
         "How", ["Live webcam (guided)", "Upload a recording instead"], horizontal=True,
         key=f"{KEY}_how",
     )  # fmt: skip
+    camera = _camera_choice()
     if how == "Live webcam (guided)":
         proc = live_protocol(
-            f"{KEY}_live", on_restart=lambda: set_result(f"{KEY}_movement_result", None)
+            f"{KEY}_live",
+            on_restart=lambda: set_result(f"{KEY}_movement_result", None),
+            camera=camera,
         )
         if proc is not None and st.session_state.get(f"{KEY}_movement_result") is None:
             report = proc.report()
@@ -164,7 +186,7 @@ def measure_step() -> None:
                 result = result_from_report(report, "webcam", proc.key_frames())
                 set_result(f"{KEY}_movement_result", result)
     else:
-        new = media_input(f"{KEY}_media")
+        new = media_input(f"{KEY}_media", calibration=camera)
         if new is not None:
             set_result(f"{KEY}_movement_result", new)
     movement = st.session_state.get(f"{KEY}_movement_result")

@@ -44,12 +44,14 @@ def rtc_configuration() -> dict[str, Any]:
     return {"iceServers": servers if isinstance(servers, list) else []}
 
 
-def _protocol(key: str) -> LiveProtocol:
+def _protocol(key: str, camera: str | None = None) -> LiveProtocol:
     state_key = f"{key}_protocol"
     if state_key not in st.session_state:
         timeout = float(os.environ.get(STEP_TIMEOUT_ENV, "20"))
-        st.session_state[state_key] = LiveProtocol(step_timeout_s=timeout)
-    return st.session_state[state_key]
+        st.session_state[state_key] = LiveProtocol(step_timeout_s=timeout, camera=camera)
+    proc: LiveProtocol = st.session_state[state_key]
+    proc.set_camera(camera)  # another profile chosen: the protocol starts again with it
+    return proc
 
 
 def _status_md(proc: LiveProtocol) -> str:
@@ -60,18 +62,25 @@ def _status_md(proc: LiveProtocol) -> str:
     done = [f"{ROM_LABELS[k]} {v:.0f}°" for k, v in s.peaks_deg.items() if v is not None]
     if done:
         lines.append("Detected so far: " + ", ".join(done))
+    if s.calibration_problem:
+        lines.append(f":warning: Measuring without camera calibration. {s.calibration_problem}")
+    elif s.calibration:
+        lines.append(f"Camera calibration applied: {s.calibration}")
     lines.append(f"<small>{s.frames} frames · {s.fps:.0f} frames/s processed</small>")
     return "  \n".join(lines)
 
 
-def live_protocol(key: str, on_restart: Callable[[], None] | None = None) -> LiveProtocol | None:
+def live_protocol(
+    key: str, on_restart: Callable[[], None] | None = None, camera: str | None = None
+) -> LiveProtocol | None:
     """Show the webcam with the guided protocol; returns the protocol once it is done.
 
     ``on_restart`` runs when the user restarts the protocol (to drop a result taken from it).
+    ``camera``: a camera profile name (``posture calibrate``) applied to every frame.
     """
     from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-    proc = _protocol(key)
+    proc = _protocol(key, camera)
     st.markdown(
         "Press **START** and allow the camera. Sit about an arm's length away, facing the "
         "camera, head and shoulders in view, in good light. Follow the prompt on the video: "

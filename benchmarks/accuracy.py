@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
 
-from synthetic_sets import camera_roll_deg, ensure_set  # noqa: E402
+from synthetic_sets import camera_pitch_deg, camera_roll_deg, ensure_set  # noqa: E402
 
 from posture.io.media import ImageSource, open_media  # noqa: E402
 from posture.landmarks.mediapipe_adapter import MediaPipeLandmarker  # noqa: E402
@@ -88,7 +88,11 @@ def _options(truth: dict, calibrated: bool) -> AnalysisOptions:
     if not calibrated:
         return AnalysisOptions()
     k = np.array(truth["camera"]["intrinsics"])
-    return AnalysisOptions(camera_roll_deg=camera_roll_deg(truth), focal_px=float(k[0, 0]))
+    return AnalysisOptions(
+        camera_roll_deg=camera_roll_deg(truth),
+        camera_pitch_deg=camera_pitch_deg(truth),
+        focal_px=float(k[0, 0]),
+    )
 
 
 def _measure_still(path: Path, options: AnalysisOptions, lm: MediaPipeLandmarker) -> dict | None:
@@ -99,13 +103,18 @@ def _measure_still(path: Path, options: AnalysisOptions, lm: MediaPipeLandmarker
 
 
 def head_stills(records: list[dict], root: Path, lm: MediaPipeLandmarker, table: Table) -> None:
+    """Head angles of front and oblique stills, with the camera's roll and pitch given
+    as a level calibration would (and once without, "camera level unknown")."""
     for rec in records:
         frame = _measure_still(root / rec["image"], _options(rec, True), lm)
         view = "oblique" if 20 < abs(rec["camera"]["azimuth_deg"]) < 60 else rec["view"]
         table.add("person detected", view, 0.0 if frame and frame["valid"] else None)
         if view not in ("front", "oblique"):
             continue
+        level_unknown = _measure_still(root / rec["image"], _options(rec, False), lm)
         for key in HEAD_KEYS:
+            got = level_unknown[key] if level_unknown else None
+            table.add(key, "camera level unknown", None if got is None else got - rec[key])
             got = frame[key] if frame else None
             err = None if got is None else got - rec[key]
             table.add(key, "all front+oblique", err)

@@ -16,11 +16,16 @@
    pipeline. Errors are shown against the rig's truth and against the same
    scene seen by a level camera (which isolates the calibration's effect from
    the landmark model's own error). Target: <= 1 deg after correction.
+4. Pitch: rendered bodies, front view, head at a known flexion, seen by a camera
+   raised or lowered and aimed at the upper body (pitched by a known angle). The
+   pitch is measured from a wall board seen by that camera (its true lens), then
+   given to ``measure_frame`` (``camera_pitch_deg``) for head flexion.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
 import time
@@ -220,6 +225,67 @@ def human_rows(board_renderer: BoardRenderer, quick: bool) -> None:
         print(f"{key:<15}{len(rows):>4}  {cells}")
 
 
+PITCHES_DEG = [-10.0, 6.0, 12.0]  # + = camera looking down
+
+
+def pitch_rows(board_renderer: BoardRenderer, quick: bool) -> None:
+    """Head flexion with the camera pitched: uncorrected, and with the measured pitch."""
+    from posture.geometry.measure import measure_frame
+    from posture.landmarks.mediapipe_adapter import MediaPipeLandmarker
+    from posture.synthetic.render import render_still
+    from posture.synthetic.rig import BodyPose
+
+    print("\n4. Rendered humans, front view, camera pitched; pitch measured from a wall board")
+    print(f"{'body':<15}{'flex':>6}{'pitch':>6}{'meas':>7}{'truth':>7}{'level':>7}{'uncorr':>8}"
+          f"{'corr':>7}{'err unc':>9}{'err cor':>9}{'cor-lvl':>9}")  # fmt: skip
+    detector = BoardDetector()
+    bodies = ["neutral", "older_woman"] if quick else ["neutral", "older_woman", "tall_thin_man"]
+    pitches = [-8.0, 12.0] if quick else PITCHES_DEG
+    errors: list[tuple[float, float, float]] = []
+    with MediaPipeLandmarker(video_mode=False) as landmarker:
+
+        def flexion(rgb: np.ndarray, focal_px: float, pitch_deg: float) -> float | None:
+            lm = landmarker.process(rgb, 0.0)
+            m = measure_frame(lm, "front", 0.0, focal_px, camera_pitch_deg=pitch_deg)
+            return m.head_flexion_deg
+
+        for body, pitch, flex in itertools.product(bodies, pitches, (0.0, 20.0)):
+            pose = BodyPose(flexion_deg=flex)
+            kw = dict(azimuth_deg=0.0, distance_m=1.6, width=640, height=480, framing="upper")
+            # Raised by d * tan(pitch) and aimed at the target, the camera looks down by pitch.
+            raise_m = 1.6 * float(np.tan(np.radians(pitch)))
+            pitched, truth = render_still(body, pose, height_offset_m=raise_m, **kw)
+            level_img, _ = render_still(body, pose, **kw)
+            k = np.array(truth["camera"]["intrinsics"])
+            cam = Intrinsics(640, 480, k[0, 0], k[1, 1], k[0, 2], k[1, 2])
+            # A wall board where this camera looks, spanning ~35% of the picture's width.
+            wall_m = cam.fx_px * LAYOUT.size_mm[0] / 1000 / (0.35 * 640)
+            aim_m = (0.05, wall_m * raise_m / 1.6)
+            wall = wall_board_pose(LAYOUT, 0.0, pitch, distance_m=wall_m, board_offset_m=aim_m)
+            views = [detector.detect(board_renderer.render(cam, wall, 2.0, s)) for s in range(5)]
+            views = [v for v in views if v is not None]
+            measured = level_from_board(views, cam, True, (640, 480)).pitch_deg
+            true_value = float(truth["head_flexion_deg"])
+            at_level = flexion(level_img, cam.fx_px, 0.0)
+            uncorrected = flexion(pitched, cam.fx_px, 0.0)
+            corrected = None if measured is None else flexion(pitched, cam.fx_px, measured)
+            if at_level is None or uncorrected is None or corrected is None:
+                print(f"{body:<15}{flex:>6.0f}{pitch:>6.0f}  not measured")
+                continue
+            e = (uncorrected - true_value, corrected - true_value, corrected - at_level)
+            errors.append(e)
+            print(f"{body:<15}{flex:>6.0f}{pitch:>6.0f}{measured:>7.2f}{true_value:>7.1f}"
+                  f"{at_level:>7.1f}{uncorrected:>8.1f}{corrected:>7.1f}"
+                  + "".join(f"{v:>+9.2f}" for v in e))  # fmt: skip
+    if errors:
+        a = np.abs(np.array(errors))
+        print("\nSummary, head flexion (mean |error|, max |error|, deg)")
+        print(f"{'n':>4}{'uncorrected vs truth':>24}{'corrected vs truth':>22}"
+              f"{'corrected vs level cam':>26}")  # fmt: skip
+        cells = "".join(f"{m:>12.2f}{x:>10.2f}" for m, x in zip(a.mean(0), a.max(0), strict=True))
+        print(f"{len(errors):>4}  {cells}")
+
+
 def angle_from_true_points(key: str, truth: dict, roll_deg: float) -> float:
     """The angle from the render's exact 2D points, roll-corrected: the geometry alone."""
     pts = {k: np.array(v["xy"], float) for k, v in truth["points_2d"].items()}
@@ -240,6 +306,7 @@ def main() -> None:
     level_rows(renderer, fitted)
     if not args.skip_humans:
         human_rows(renderer, args.quick)
+        pitch_rows(renderer, args.quick)
 
 
 if __name__ == "__main__":

@@ -112,3 +112,11 @@ def camera_roll_deg(truth: dict) -> float:
     up_x, up_y, _ = r_wc @ np.array([0.0, 0.0, 1.0])
     # A level camera sees world-up as (0, -1); rolled by r it appears as (-sin r, -cos r).
     return float(np.degrees(np.arctan2(-up_x, -up_y)))
+
+
+def camera_pitch_deg(truth: dict) -> float:
+    """The render's camera pitch in posture's convention (+ = looking down), as
+    ``posture calibrate level`` measures it: gravity's component along the optical axis."""
+    r_wc = np.array(truth["camera"]["world_to_camera_cv"])[:3, :3]
+    up_z = float((r_wc @ np.array([0.0, 0.0, 1.0]))[2])
+    return float(np.degrees(np.arcsin(np.clip(-up_z, -1.0, 1.0))))

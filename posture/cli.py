@@ -53,6 +53,13 @@ def _build_parser() -> argparse.ArgumentParser:
     a.add_argument("--answers", metavar="JSON", help="symptom and red-flag answers (questionnaire)")
     a.add_argument("--previous", metavar="JSON", help="an earlier report: say what changed")
     a.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    a.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="processes for one video, in time chunks (default 1; each needs ~450 MB)",
+    )
     from posture.calibration.options import add_analyze_arguments
 
     add_analyze_arguments(a)
@@ -131,6 +138,10 @@ def _analyze(args: argparse.Namespace) -> int:
         raise PostureError(f"--age {args.age} is not an age in years: give a number from 1 to 119.")
     if (args.input is None) == (args.camera is None):
         raise PostureError("Give either an INPUT file or --camera INDEX (one of the two).")
+    if args.workers < 1:
+        raise PostureError(
+            f"--workers {args.workers} is not a number of processes: give 1 or more."
+        )
     _check_outputs(args)
     view: View | None = None if args.view == "auto" else args.view
     options = AnalysisOptions(view=view)
@@ -148,11 +159,16 @@ def _analyze(args: argparse.Namespace) -> int:
     else:
         source = open_media(args.input, options.max_side_px)
     progress = NullProgress() if args.quiet else TqdmProgress()
+    if args.workers > 1 and args.annotated and not args.quiet:
+        print(
+            "posture: an annotated video needs the frames in order: analysing in one process.",
+            file=sys.stderr,
+        )
     from posture.calibration.options import apply_to_options
 
     try:
         options = apply_to_options(args, options, (source.info.width, source.info.height))
-        report = analyze_source(source, options, progress, args.annotated)
+        report = analyze_source(source, options, progress, args.annotated, workers=args.workers)
     finally:
         source.close()
     attach_findings(report, answers, age_years=args.age, sex=args.sex, previous=previous)

@@ -42,6 +42,8 @@ class AnalysisOptions:
     Attributes:
         view: force 'front', 'left' or 'right'; None detects it per frame.
         camera_roll_deg: camera roll from calibration (0 = level camera assumed).
+        camera_pitch_deg: camera pitch from calibration, + = looking down (0 = level
+            camera assumed); tilts the vertical that head angles are measured against.
         max_side_px: frames are scaled down to this long side while decoding.
         cutoff_hz: zero-phase low-pass cutoff for file analysis (voluntary neck
             movement is below ~1.5 Hz; 3 Hz keeps peaks and removes jitter).
@@ -57,6 +59,7 @@ class AnalysisOptions:
 
     view: View | None = None
     camera_roll_deg: float = 0.0
+    camera_pitch_deg: float = 0.0
     focal_px: float | None = None
     principal_px: tuple[float, float] | None = None
     distortion: tuple[float, ...] | None = None
@@ -150,7 +153,11 @@ def measure_frames(
     for frame in frames:
         lm = landmarker.process(frame.rgb, frame.t_s)
         m = measure_frame(
-            undistorted(lm, options), options.view, options.camera_roll_deg, options.focal_px
+            undistorted(lm, options),
+            options.view,
+            options.camera_roll_deg,
+            options.focal_px,
+            camera_pitch_deg=options.camera_pitch_deg,
         )
         trunk.add(m.trunk_yaw_deg)
         m = m.with_trunk_yaw(trunk.current())
@@ -161,6 +168,15 @@ def measure_frames(
     return out
 
 
+def no_person_error(info: MediaInfo) -> InputError:
+    what = "photo" if info.kind == "image" else "video"
+    return InputError(
+        f"No person was found in {os.path.basename(info.path)}: use a {what} where "
+        "the head and shoulders are clearly visible, well lit, and facing or "
+        "side-on to the camera."
+    )
+
+
 def analyze_source(
     source: MediaSource,
     options: AnalysisOptions = AnalysisOptions(),
@@ -168,13 +184,24 @@ def analyze_source(
     annotated_path: str | os.PathLike[str] | None = None,
     on_frame: FrameHook | None = None,
     landmarker: MediaPipeLandmarker | None = None,
+    workers: int = 1,
 ) -> Report:
     """Analyse an opened source. Raises InputError when no person is found at all.
 
     ``landmarker``: models loaded by the caller (still-image mode to reuse them
     across many stills; a fresh video-mode one per video); by default a fresh one
     serves this source and is closed after it.
+    ``workers``: processes for one video file, in time chunks (see posture.parallel;
+    each further process holds its own models, ~450 MB). One process is used for
+    photos, cameras, clips under 2 s per process, and with an annotated video or an
+    ``on_frame`` hook (they need the frames in order).
     """
+    if workers > 1 and annotated_path is None and on_frame is None:
+        from posture.parallel import analyze_in_parallel, plan_chunks
+
+        chunks = plan_chunks(source, workers)
+        if chunks is not None:
+            return analyze_in_parallel(source, chunks, options, progress, landmarker)
     info = source.info
     is_image = info.kind == "image"
     progress = NullProgress() if progress is None or is_image else progress
@@ -209,12 +236,7 @@ def analyze_source(
             if owned:
                 lm.close()
         if not any(m.valid for m in measurements):
-            what = "photo" if is_image else "video"
-            raise InputError(
-                f"No person was found in {os.path.basename(info.path)}: use a {what} where "
-                "the head and shoulders are clearly visible, well lit, and facing or "
-                "side-on to the camera."
-            )
+            raise no_person_error(info)
         report = assemble_report(info, measurements, options, people_max, source.status.warnings)
     except BaseException:
         if writer is not None:
@@ -235,11 +257,12 @@ def analyze(
     progress: Progress | None = None,
     annotated_path: str | os.PathLike[str] | None = None,
     on_frame: FrameHook | None = None,
+    workers: int = 1,
 ) -> Report:
     """Analyse a video or image file (see :func:`analyze_source`)."""
     source = open_media(path, options.max_side_px)
     try:
-        return analyze_source(source, options, progress, annotated_path, on_frame)
+        return analyze_source(source, options, progress, annotated_path, on_frame, workers=workers)
     finally:
         source.close()
 
@@ -323,6 +346,7 @@ def assemble_report(
             "view": options.view or "auto",
             "calibration": options.calibration,
             "camera_roll_deg": options.camera_roll_deg,
+            "camera_pitch_deg": options.camera_pitch_deg,
             "focal_px": options.focal_px,
             "cutoff_hz": options.cutoff_hz,
         },

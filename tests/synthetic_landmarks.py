@@ -74,9 +74,18 @@ def make_frame(
     with_face: bool = True,
     shoulder_drop_m: float = 0.0,
     with_hips: bool = False,
+    camera_roll_deg: float = 0.0,
+    camera_pitch_deg: float = 0.0,
 ) -> FrameLandmarks:
-    """Landmarks of a subject with the given head-in-trunk angles."""
-    r_trunk = trunk_in_camera(trunk_yaw_deg)
+    """Landmarks of a subject with the given head-in-trunk angles, upright against gravity.
+
+    The camera may be rolled and pitched (+ = looking down; the conventions of
+    ``posture.calibration.level``) while still aimed at the head.
+    """
+    from posture.calibration.synthetic import camera_to_world
+
+    camera = camera_to_world(camera_roll_deg, camera_pitch_deg).T  # world -> camera axes
+    r_trunk = camera @ trunk_in_camera(trunk_yaw_deg)
     r_head = r_trunk @ compose_head_angles(rotation_deg, flexion_deg, lateral_flexion_deg)
     centre = np.array(head_centre_m)
     face = None

@@ -137,3 +137,33 @@ def test_bundled_sample_is_analysed_with_downloads():
     assert len(result.key_frames) == 7  # neutral and six peaks
     assert result.annotated.exists() and result.annotated.suffix == ".mp4"
     assert result.pdf(audience="patient").startswith(b"%PDF-")
+
+
+def _camera_profile(tmp_path, monkeypatch) -> None:
+    from posture.calibration.profiles import CameraProfile, Level, save_camera
+
+    monkeypatch.setenv("POSTURE_CALIBRATION_DIR", str(tmp_path / "profiles"))
+    level = Level(4.0, None, "line", 640, 480, 1, None, "2025-01-01T10:05:00+00:00")
+    save_camera(CameraProfile("desk", None, level))
+
+
+def test_clinic_live_protocol_uses_the_chosen_camera_profile(tmp_path, monkeypatch):
+    _camera_profile(tmp_path, monkeypatch)
+    at = _app("Clinic")
+    at.text_input(key="cl_new_id").input("P-7")
+    at.button[0].click().run()
+    at.selectbox(key="cl_cam").set_value("desk").run()
+    at.radio(key="cl_how").set_value("Live webcam protocol").run()
+    assert not at.exception
+    assert at.session_state["cl_live_protocol"].camera == "desk"
+    at.selectbox(key="cl_cam").set_value("none (level camera assumed)").run()
+    assert at.session_state["cl_live_protocol"].camera is None
+
+
+def test_self_check_offers_a_stored_camera_profile_for_the_live_protocol(tmp_path, monkeypatch):
+    _camera_profile(tmp_path, monkeypatch)
+    at = _answer_red_flags(_app("Self-check"), set())
+    at.button[0].click().run()  # symptoms: all optional
+    assert not at.exception
+    at.selectbox(key="sc_cam").set_value("desk").run()
+    assert at.session_state["sc_live_protocol"].camera == "desk"

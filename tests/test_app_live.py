@@ -10,9 +10,17 @@ import pytest
 
 import app.live as live
 from app.live import MOVEMENTS, LiveProtocol
-from app.webcam import ICE_ENV, rtc_configuration
+from app.webcam import ICE_ENV, _status_md, rtc_configuration
+from posture.calibration.profiles import (
+    CameraProfile,
+    Intrinsics,
+    LensCalibration,
+    Level,
+    save_camera,
+)
 from posture.geometry.measure import FrameMeasurement
-from posture.landmarks.types import FrameLandmarks
+from posture.landmarks.types import FaceLandmarks, FrameLandmarks, PoseLandmarks
+from tests.synthetic_landmarks import FOCAL_PX, make_frame
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_videos" / "rom_front.mp4"
 FPS = 15.0
@@ -26,7 +34,7 @@ class FakeLandmarker:
 def _scripted(monkeypatch, angles_at, problem_at=lambda t: None) -> LiveProtocol:
     """A protocol whose angles and framing come from functions of time (no models)."""
 
-    def fake_measure(lm, view=None, roll=0.0, focal=None):
+    def fake_measure(lm, view=None, roll=0.0, focal=None, **calibration):
         rot, flex, lat = angles_at(lm.t_s)
         return FrameMeasurement(
             lm.t_s, True, "front", "trunk",
@@ -168,3 +176,152 @@ def test_sample_video_through_the_live_protocol_at_640x480():
     for key, v in truth.items():
         assert rom[key] == pytest.approx(v, abs=12), key
     assert fps >= 10  # the target is 15 on an idle machine; shared CI cores are slower
+
+
+# -- camera calibration in the live path ------------------------------------------------------
+
+MEASURED_AT = "2025-01-01T10:05:00+00:00"
+
+
+class SyntheticLandmarker:
+    """``make_frame``'s landmarks (a 1280x720 camera, f = 900 px) scaled to the frame given."""
+
+    def __init__(self, **scene: float) -> None:
+        self.scene = scene
+
+    def process(self, rgb: np.ndarray, t_s: float) -> FrameLandmarks:
+        lm = make_frame(**self.scene)
+        s = rgb.shape[1] / lm.width
+        pose = PoseLandmarks(lm.pose.image_xy * s, lm.pose.visibility, lm.pose.world_xyz)
+        return FrameLandmarks(t_s, rgb.shape[1], rgb.shape[0], pose, FaceLandmarks(lm.face.xyz * s))
+
+
+@pytest.fixture
+def desk_profile(tmp_path, monkeypatch) -> str:
+    """A 1280x720 camera profile: the synthetic camera's lens, rolled 6 deg, pitched 10 deg."""
+    monkeypatch.setenv("POSTURE_CALIBRATION_DIR", str(tmp_path / "profiles"))
+    lens = LensCalibration(
+        Intrinsics(1280, 720, FOCAL_PX, FOCAL_PX, 639.5, 359.5), 0.2, 12, {}, MEASURED_AT
+    )
+    save_camera(CameraProfile("desk", lens, Level(6.0, 10.0, "board", 1280, 720, 5, 0.1,
+                                                  MEASURED_AT)))  # fmt: skip
+    return "desk"
+
+
+def _run_live(proc: LiveProtocol, size_px: tuple[int, int], n: int = 8) -> FrameMeasurement:
+    frame = np.full((size_px[1], size_px[0], 3), 128, np.uint8)
+    m = None
+    for i in range(n):
+        _, m = proc.process(frame, i / FPS)
+    return m
+
+
+SCENE = {"flexion_deg": 12.0, "camera_roll_deg": 6.0, "camera_pitch_deg": 10.0}
+
+
+def _synthetic_live(camera: str | None) -> LiveProtocol:
+    """A head flexed 12 deg seen by a camera rolled 6 deg and pitched 10 deg (looking down)."""
+    return LiveProtocol(camera=camera, landmarker_factory=lambda: SyntheticLandmarker(**SCENE))
+
+
+def test_live_frames_are_calibrated_with_the_profile_scaled_to_the_webcam(desk_profile):
+    # 1280x720 webcam frames are analysed at 640x360: the lens is scaled to that size.
+    proc = _synthetic_live(desk_profile)
+    m = _run_live(proc, (1280, 720))
+    assert m.head_tilt_deg == pytest.approx(0.0, abs=0.5)  # the eye line is level
+    assert m.head_flexion_deg == pytest.approx(12.0, abs=0.5)
+    s = proc.status()
+    assert s.calibration == "desk" and s.calibration_problem is None
+    assert "Camera calibration applied: desk" in _status_md(proc)
+
+    plain = _synthetic_live(None)
+    u = _run_live(plain, (1280, 720))
+    assert abs(u.head_tilt_deg) == pytest.approx(6.0, abs=1.0)  # the camera's roll
+    assert u.head_flexion_deg - 12.0 == pytest.approx(10.0, abs=1.0)  # the camera's pitch
+
+
+def test_live_report_records_the_calibration_applied(desk_profile):
+    proc = _synthetic_live(desk_profile)
+    _run_live(proc, (1280, 720))
+    report = proc.report().to_dict()
+    assert report["input"]["width"] == 640 and report["input"]["height"] == 360
+    settings = report["settings"]
+    assert settings["calibration"] == "desk"
+    assert settings["camera_roll_deg"] == 6.0 and settings["camera_pitch_deg"] == 10.0
+    assert settings["focal_px"] == pytest.approx(FOCAL_PX / 2)
+    assert not any("calibration" in w for w in report["quality"]["warnings"])
+    assert report["frames"][-1]["head_flexion_deg"] == pytest.approx(12.0, abs=0.5)
+
+
+def test_a_profile_of_another_picture_shape_is_refused_in_one_sentence(desk_profile):
+    # The profile is 16:9; this webcam gives 4:3 frames: the live view runs uncalibrated.
+    proc = _synthetic_live(desk_profile)
+    m = _run_live(proc, (640, 480))
+    assert m.valid
+    s = proc.status()
+    assert s.calibration is None
+    problem = s.calibration_problem
+    assert problem == (
+        "The camera profile 'desk' was made at 1280x720 but this input is 640x480 (another "
+        "picture shape, so another part of the sensor): calibrate the lens with the same "
+        "camera mode as the recording."
+    )
+    assert problem.endswith(".") and ". " not in problem and "Traceback" not in problem
+    assert f"Measuring without camera calibration. {problem}" in _status_md(proc)
+    report = proc.report().to_dict()
+    assert report["settings"]["calibration"] is None
+    assert report["settings"]["camera_roll_deg"] == 0.0
+    assert report["settings"]["camera_pitch_deg"] == 0.0
+    assert report["settings"]["focal_px"] is None
+    assert any(problem in w for w in report["quality"]["warnings"])
+
+
+def test_a_missing_profile_leaves_the_live_view_running(tmp_path, monkeypatch):
+    monkeypatch.setenv("POSTURE_CALIBRATION_DIR", str(tmp_path / "none"))
+    proc = LiveProtocol(camera="gone", landmarker_factory=lambda: SyntheticLandmarker())
+    assert _run_live(proc, (640, 360)).valid
+    assert "No camera profile 'gone'" in proc.status().calibration_problem
+
+
+def test_choosing_another_profile_restarts_the_protocol_with_it(desk_profile):
+    proc = _synthetic_live(None)
+    _run_live(proc, (1280, 720))
+    assert proc.status().frames > 0 and proc.status().calibration is None
+    proc.set_camera(desk_profile)
+    assert proc.status().frames == 0 and proc.status().step == "framing"
+    m = _run_live(proc, (1280, 720))
+    assert proc.status().calibration == "desk"
+    assert m.head_flexion_deg == pytest.approx(12.0, abs=0.5)
+    proc.set_camera(desk_profile)  # the same profile again: nothing restarts
+    assert proc.status().frames == 8
+
+
+@pytest.mark.slow
+def test_a_rolled_sample_frame_is_roll_corrected_in_the_live_frame_function(tmp_path, monkeypatch):
+    """A real frame (the bundled front clip) turned as a rolled webcam would see it."""
+    import av
+    import cv2
+
+    roll_deg = 8.0
+    monkeypatch.setenv("POSTURE_CALIBRATION_DIR", str(tmp_path / "profiles"))
+    level = Level(roll_deg, None, "line", 640, 480, 1, None, MEASURED_AT)
+    save_camera(CameraProfile("rolled", None, level))
+    with av.open(str(SAMPLE)) as c:
+        rgb = next(c.decode(video=0)).to_ndarray(format="rgb24")
+    h, w = rgb.shape[:2]
+    # Turning the picture counter-clockwise on screen = a camera rolled clockwise (+ roll).
+    turn = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), roll_deg, 1.0)
+    rolled = cv2.warpAffine(rgb, turn, (w, h), borderMode=cv2.BORDER_REPLICATE)
+
+    def tilt(frame: np.ndarray, camera: str | None) -> float:
+        proc = LiveProtocol(camera=camera)
+        for i in range(5):
+            _, m = proc.process(frame, i / FPS)
+        assert m.view == "front", m
+        return m.head_tilt_deg
+
+    level_camera = tilt(rgb, None)
+    uncorrected = tilt(rolled, None)
+    corrected = tilt(rolled, "rolled")
+    assert uncorrected - level_camera == pytest.approx(-roll_deg, abs=1.5)
+    assert corrected == pytest.approx(level_camera, abs=1.0)

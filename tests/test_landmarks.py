@@ -21,7 +21,7 @@ from posture.landmarks.types import (
     RIGHT_SHOULDER,
     PoseLandmarks,
 )
-from tests.media_fixtures import person_image
+from tests.media_fixtures import no_person_image, person_image
 
 pytestmark = pytest.mark.slow
 
@@ -81,3 +81,14 @@ def test_the_refinement_crop_frames_only_what_the_model_saw():
     pose = PoseLandmarks(xy, vis, np.zeros((N_POSE, 3)))
     assert person_box(pose).size > 1500
     assert person_box(pose, min_visibility=0.5).size < 300
+
+
+@pytest.mark.parametrize("step", [1, 2, 4])
+def test_no_person_is_made_up_from_an_object(step):
+    # Searching harder for cut-off people (extended edges, mirror images) must not
+    # turn a coffee cup into a person, at any size, in photos or in videos.
+    img = np.ascontiguousarray(no_person_image()[::step, ::step])
+    with MediaPipeLandmarker(video_mode=False, with_face=False) as lm:
+        assert lm.process(img, 0.0).pose is None
+    with MediaPipeLandmarker(video_mode=True, with_face=False) as lm:
+        assert all(lm.process(img, i / 10).pose is None for i in range(30))

@@ -14,6 +14,7 @@ from posture.calibration.profiles import (
     lens_for_frame,
     load_camera,
     load_subject,
+    pitch_for_frame,
     roll_for_frame,
 )
 from posture.errors import InputError
@@ -80,6 +81,7 @@ def _with_camera(
     profile = load_camera(name)
     lens = lens_for_frame(profile, *frame_size_px)
     roll_deg = roll_for_frame(profile, *frame_size_px)
+    pitch_deg = pitch_for_frame(profile, *frame_size_px)
     if lens is not None:
         options = replace(
             options,
@@ -89,6 +91,8 @@ def _with_camera(
         )
     if roll_deg is not None:
         options = replace(options, camera_roll_deg=roll_deg)
+    if pitch_deg is not None:
+        options = replace(options, camera_pitch_deg=pitch_deg)
     return options
 
 

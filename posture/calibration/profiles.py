@@ -352,3 +352,12 @@ def roll_for_frame(profile: CameraProfile, width_px: int, height_px: int) -> flo
     lv = profile.level
     check_same_orientation((lv.width_px, lv.height_px), (width_px, height_px), profile.name)
     return lv.roll_deg
+
+
+def pitch_for_frame(profile: CameraProfile, width_px: int, height_px: int) -> float | None:
+    """The camera's pitch (deg, + = looking down); None when the level has no pitch."""
+    if profile.level is None or profile.level.pitch_deg is None:
+        return None
+    lv = profile.level
+    check_same_orientation((lv.width_px, lv.height_px), (width_px, height_px), profile.name)
+    return lv.pitch_deg

@@ -13,6 +13,7 @@ from posture.geometry.rotations import (
     FACING_CAMERA,
     compose_head_angles,
     decompose_head_angles,
+    rot_x,
     rot_z,
 )
 from posture.geometry.trunk import View, classify_view, trunk_frame
@@ -97,6 +98,7 @@ def measure_frame(
     camera_roll_deg: float = 0.0,
     focal_px: float | None = None,
     trunk_yaw_deg: float | None = None,
+    camera_pitch_deg: float = 0.0,
 ) -> FrameMeasurement:
     """Angles for one frame.
 
@@ -108,11 +110,15 @@ def measure_frame(
             :data:`DEFAULT_FOV_DEG`.
         trunk_yaw_deg: the recording's steady trunk yaw; None uses this frame's
             shoulder line (or the camera when the shoulders are not seen).
+        camera_pitch_deg: camera pitch from calibration, + = looking down (see
+            ``posture.calibration.level``). It tilts the true vertical in the
+            camera's axes, and so the upright reference of the head angles; image
+            angles (CVA, head and shoulder tilt) are not corrected for it.
     """
     pose, face = lm.pose, lm.face
     # The trunk is taken as upright (its vertical is true vertical: the camera's,
-    # corrected for roll) and turned about it by the shoulder line's yaw.
-    reference_frame = _camera_reference(camera_roll_deg)
+    # corrected for roll and pitch) and turned about it by the shoulder line's yaw.
+    reference_frame = _camera_reference(camera_roll_deg, camera_pitch_deg)
     trunk = (
         trunk_frame(pose, reference_frame[:, 2], (lm.width, lm.height))
         if pose is not None
@@ -158,13 +164,18 @@ def measure_frame(
     return m.with_trunk_yaw(trunk_yaw)
 
 
-def _camera_reference(camera_roll_deg: float) -> np.ndarray:
-    """A subject squarely facing a (possibly rolled) camera: the face-only reference."""
-    # Rolling the camera clockwise makes the world appear rotated counter-clockwise.
-    a = np.radians(camera_roll_deg)
-    c, s = np.cos(a), np.sin(a)
-    roll = np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])
-    return roll @ FACING_CAMERA
+def _camera_reference(camera_roll_deg: float, camera_pitch_deg: float = 0.0) -> np.ndarray:
+    """An upright subject squarely facing a (possibly rolled and pitched) camera, in camera
+    axes: the face-only reference, whose up axis is the true vertical.
+
+    The camera is pitched (about its x axis, + = looking down) and then rolled about its
+    optical axis (+ = clockwise seen from behind), as ``posture.calibration.synthetic.
+    camera_to_world``; gravity in camera axes is then ``(sin r cos p, cos r cos p, sin p)``,
+    the convention of ``posture.calibration.level``.
+    """
+    # Rolling the camera clockwise makes the world appear rotated counter-clockwise;
+    # pitching it down makes true up lean towards the camera's forward axis.
+    return rot_z(-camera_roll_deg) @ rot_x(camera_pitch_deg) @ FACING_CAMERA
 
 
 def empty_measurement(t_s: float) -> FrameMeasurement:

@@ -8,14 +8,15 @@ memory does not grow with the length of the video.
 
 from __future__ import annotations
 
+import math
 import os
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -27,6 +28,12 @@ IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp"})
 # models see 256 px (pose) and 192 px (face) crops, so a 4K frame only costs time
 # and memory; at 1280 px a face 2 m from a 65 deg camera is still ~75 px wide.
 DEFAULT_MAX_SIDE_PX = 1280
+# Frames up to this size decode in a few ms on one thread (1080p H.264 ~1-2 ms, the
+# 1768x994 VP9 benchmark clip ~5 ms), well within the models' time per frame; more
+# decoding threads (FFmpeg's default: one per core) only take cores from the models
+# (benchmarks/speed.py --loop 4 on 2 cores: 29-31 -> 35-38 fps). Larger frames keep
+# FFmpeg's choice.
+ONE_DECODER_THREAD_MAX_PX = 1920 * 1088
 
 MediaKind = Literal["image", "video", "camera"]
 
@@ -60,6 +67,66 @@ class DecodeStatus:
 
     warnings: list[str] = field(default_factory=list)
     frames_decoded: int = 0
+    damaged: bool = False  # decoding stopped on an error
+
+
+@dataclass
+class SegmentStatus:
+    """How one time segment of a video was read (see :meth:`VideoSource.frames_between`)."""
+
+    frames_skipped: int = 0  # repeated or out-of-order timestamps inside the segment
+    reached_end: bool = False  # a frame at or after the segment's end was seen
+
+
+def damaged_warning(frames_decoded: int) -> str:
+    return (
+        f"The video ends early or is damaged after {frames_decoded} frames; only those "
+        "frames were analysed."
+    )
+
+
+def truncated_warning(frames_decoded: int, declared_frames: int) -> str:
+    return (
+        f"The video ends early: {frames_decoded} of {declared_frames} frames could be decoded "
+        "(the file may be truncated); only those were analysed."
+    )
+
+
+def skipped_warning(frames_skipped: int) -> str:
+    return f"{frames_skipped} frame(s) with repeated or out-of-order timestamps were skipped."
+
+
+def end_of_stream_warnings(
+    frames_decoded: int, frames_skipped: int, declared_frames: int | None, damaged: bool
+) -> list[str]:
+    """The warnings due when a video's frames have all been read (after any damage warning)."""
+    out: list[str] = []
+    if declared_frames and frames_decoded + frames_skipped < 0.95 * declared_frames and not damaged:
+        out.append(truncated_warning(frames_decoded, declared_frames))
+    if frames_skipped:
+        out.append(skipped_warning(frames_skipped))
+    return out
+
+
+def _timed(raw: Iterable[Any], fps: float, t0_s: float | None) -> Iterator[tuple[float, bool, Any]]:
+    """(seconds since the file's first frame, placed, frame) for each decoded frame.
+
+    ``t0_s``: the container time of the file's first frame (None: the first frame seen
+    that has a time). ``placed`` is False for a frame whose time repeats or goes back:
+    it cannot be placed in time and is skipped.
+    """
+    last_t = -np.inf
+    for frame in raw:
+        if frame.time is None:
+            t_s = (last_t + 1.0 / fps) if np.isfinite(last_t) else 0.0
+        else:
+            if t0_s is None:
+                t0_s = float(frame.time)
+            t_s = float(frame.time) - t0_s
+        placed = t_s > last_t
+        if placed:
+            last_t = t_s
+        yield t_s, placed, frame
 
 
 def supported_types_sentence() -> str:
@@ -144,9 +211,18 @@ class ImageSource:
 
 
 class VideoSource:
-    """A video file decoded with PyAV; frames are upright and timestamped from the container."""
+    """A video file decoded with PyAV; frames are upright and timestamped from the container.
 
-    def __init__(self, path: Path, max_side_px: int | None = DEFAULT_MAX_SIDE_PX) -> None:
+    ``decoder_threads``: FFmpeg's decoding threads; None = one up to
+    :data:`ONE_DECODER_THREAD_MAX_PX` per frame, FFmpeg's choice (one per core) above.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        max_side_px: int | None = DEFAULT_MAX_SIDE_PX,
+        decoder_threads: int | None = None,
+    ) -> None:
         import av
 
         self._path = path
@@ -165,6 +241,11 @@ class VideoSource:
         self._container = container
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        codec = stream.codec_context
+        if decoder_threads is None and codec.width * codec.height <= ONE_DECODER_THREAD_MAX_PX:
+            decoder_threads = 1
+        if decoder_threads is not None:
+            codec.thread_count = decoder_threads
         self._stream = stream
         first = self._peek_first_frame()
         rotation = int(getattr(first, "rotation", 0) or 0)
@@ -211,44 +292,101 @@ class VideoSource:
         try:
             yield from self._container.decode(self._stream)
         except (av.FFmpegError, ValueError):
-            self.status.warnings.append(
-                "The video ends early or is damaged after "
-                f"{self.status.frames_decoded} frames; only those frames were analysed."
-            )
+            self.status.damaged = True
+            self.status.warnings.append(damaged_warning(self.status.frames_decoded))
+
+    @property
+    def declared_frames(self) -> int | None:
+        """The frame count the container declares (exact in mp4/mov sample tables)."""
+        return self._declared_frames
+
+    @property
+    def first_frame_time_s(self) -> float | None:
+        """Container time of the file's first frame, from which every ``t_s`` counts."""
+        return None if self._first.time is None else float(self._first.time)
 
     def frames(self) -> Iterator[Frame]:
-        t0: float | None = None
-        last_t = -np.inf
         fps = self.info.fps or 30.0
         skipped = 0
-        for index, frame in enumerate(self._raw_frames()):
-            if frame.time is None:
-                t_s = (last_t + 1.0 / fps) if np.isfinite(last_t) else 0.0
-            else:
-                if t0 is None:
-                    t0 = float(frame.time)
-                t_s = float(frame.time) - t0
-            if t_s <= last_t:
+        for index, (t_s, placed, frame) in enumerate(_timed(self._raw_frames(), fps, None)):
+            if not placed:
                 skipped += 1  # duplicated or out-of-order timestamp: cannot be placed in time
                 continue
-            last_t = t_s
             rotation = int(getattr(frame, "rotation", 0) or 0)
             self.status.frames_decoded += 1
             yield Frame(index, round(t_s, 6), self._to_rgb(frame, rotation))
-        declared = self._declared_frames
-        if (
-            declared
-            and self.status.frames_decoded + skipped < 0.95 * declared
-            and not any("ends early" in w for w in self.status.warnings)
-        ):
-            self.status.warnings.append(
-                f"The video ends early: {self.status.frames_decoded} of {declared} frames could "
-                "be decoded (the file may be truncated); only those were analysed."
-            )
-        if skipped:
-            self.status.warnings.append(
-                f"{skipped} frame(s) with repeated or out-of-order timestamps were skipped."
-            )
+        self.status.warnings += end_of_stream_warnings(
+            self.status.frames_decoded,
+            skipped,
+            self._declared_frames,
+            any("ends early" in w for w in self.status.warnings),
+        )
+
+    def frames_between(self, start_s: float, end_s: float | None) -> Iterator[Frame]:
+        """The frames that :meth:`frames` gives with ``start_s <= t_s < end_s`` (None: to the
+        end), with the same times; a fresh source seeks to the keyframe before ``start_s``
+        and decodes, without converting, the frames before it. ``Frame.index`` counts from
+        the first frame decoded here. How it went is in ``self.segment`` (skipped frames,
+        end reached) and ``self.status`` (frames given, damage); no warning is added.
+        """
+        if self.first_frame_time_s is None:
+            raise ValueError("a video whose first frame has no timestamp cannot be segmented")
+        self.segment = SegmentStatus()
+        fps = self.info.fps or 30.0
+        raw = self._raw_frames_from(start_s) if start_s > 0 else self._raw_frames_quiet()
+        for index, (t_s, placed, frame) in enumerate(_timed(raw, fps, self.first_frame_time_s)):
+            t_s = round(t_s, 6)
+            if t_s < start_s:
+                continue
+            if end_s is not None and t_s >= end_s and placed:
+                self.segment.reached_end = True
+                return
+            if not placed:
+                self.segment.frames_skipped += 1
+                continue
+            rotation = int(getattr(frame, "rotation", 0) or 0)
+            self.status.frames_decoded += 1
+            yield Frame(index, t_s, self._to_rgb(frame, rotation))
+
+    def _raw_frames_quiet(self):  # -> Iterator[av.VideoFrame]; damage flagged, no warning
+        n_warnings = len(self.status.warnings)
+        yield from self._raw_frames()
+        del self.status.warnings[n_warnings:]
+
+    def _raw_frames_from(self, start_s: float):  # -> Iterator[av.VideoFrame]
+        """Decoded frames from a keyframe at or before ``start_s`` (seconds from the first frame).
+
+        Containers whose index is coarse may land after ``start_s``: then seek further back.
+        """
+        import av
+
+        t0_s = float(self._first.time)
+        back_s = 0.0
+        while True:
+            target_s = max(start_s - back_s, 0.0)
+            try:
+                self._container.seek(
+                    int(math.floor((t0_s + target_s) / self._stream.time_base)),
+                    stream=self._stream,
+                    backward=True,
+                    any_frame=False,
+                )
+                decoded = self._container.decode(self._stream)
+                first = next(decoded, None)
+            except (av.FFmpegError, ValueError):
+                self.status.damaged = True
+                return
+            if first is None:
+                return
+            landed_s = None if first.time is None else float(first.time) - t0_s
+            if target_s == 0.0 or landed_s is None or landed_s <= start_s:
+                break
+            back_s = max(1.0, 2 * back_s)
+        yield first
+        try:
+            yield from decoded
+        except (av.FFmpegError, ValueError):
+            self.status.damaged = True
 
     def close(self) -> None:
         self._container.close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
 
 
 def _finite_runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -61,6 +60,10 @@ def lowpass_zero_phase(
     median interval, filtering, and interpolating back to the original times.
     Stretches too short to filter are returned unchanged.
     """
+    # Imported here: scipy.signal takes ~0.9 s to import, which every process
+    # analysing part of a video (posture.parallel) would pay without needing it.
+    from scipy.signal import butter, sosfiltfilt
+
     y = x.astype(float).copy()
     for start, stop in _finite_runs(np.isfinite(y)):
         if stop - start < 4:
