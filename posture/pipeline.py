@@ -147,24 +147,34 @@ def measure_frames(
     progress: Progress,
     on_frame: FrameHook | None = None,
 ) -> list[FrameMeasurement]:
-    """Landmarks and angles for every frame; frames are not kept."""
+    """Landmarks and angles for every frame; frames are not kept.
+
+    A frame generator is closed here even when this stops early (Ctrl-C, an error),
+    so that a decoding thread behind it has stopped before the caller closes the
+    file: closing a video while it is being decoded crashes the process.
+    """
     out: list[FrameMeasurement] = []
     trunk = SteadyTrunkYaw()
-    for frame in frames:
-        lm = landmarker.process(frame.rgb, frame.t_s)
-        m = measure_frame(
-            undistorted(lm, options),
-            options.view,
-            options.camera_roll_deg,
-            options.focal_px,
-            camera_pitch_deg=options.camera_pitch_deg,
-        )
-        trunk.add(m.trunk_yaw_deg)
-        m = m.with_trunk_yaw(trunk.current())
-        out.append(m)
-        if on_frame is not None:
-            on_frame(frame, lm, m)
-        progress.advance()
+    try:
+        for frame in frames:
+            lm = landmarker.process(frame.rgb, frame.t_s)
+            m = measure_frame(
+                undistorted(lm, options),
+                options.view,
+                options.camera_roll_deg,
+                options.focal_px,
+                camera_pitch_deg=options.camera_pitch_deg,
+            )
+            trunk.add(m.trunk_yaw_deg)
+            m = m.with_trunk_yaw(trunk.current())
+            out.append(m)
+            if on_frame is not None:
+                on_frame(frame, lm, m)
+            progress.advance()
+    finally:
+        close = getattr(frames, "close", None)
+        if close is not None:
+            close()
     return out
 
 
