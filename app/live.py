@@ -13,10 +13,10 @@ no movement within its time-out is skipped, so the protocol always ends.
 
 A camera profile (``posture calibrate``) is applied as in file analysis: its lens is scaled
 to the frame size, known from the first frame (``posture.calibration.options``); landmarks are
-undistorted, and roll, pitch and focal length go to ``measure_frame``. A profile that does not
-fit this webcam (another picture shape or orientation, a missing or damaged file) is not
-applied: the protocol runs uncalibrated and says why (:attr:`LiveStatus.calibration_problem`
-and a report warning).
+undistorted and measured as in file analysis (``posture.pipeline.measure_with_options``).
+A profile that does not fit this webcam (another picture shape or orientation, a missing or
+damaged file) is not applied: the protocol runs uncalibrated and says why
+(:attr:`LiveStatus.calibration_problem` and a report warning).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import numpy as np
 from posture.annotate import draw_overlay
 from posture.calibration.options import analysed_frame_size, calibrated_options
 from posture.errors import InputError
-from posture.geometry.measure import FrameMeasurement, measure_frame
+from posture.geometry.measure import FrameMeasurement
 from posture.io.media import MediaInfo
 from posture.landmarks.types import LEFT_SHOULDER, RIGHT_SHOULDER, FrameLandmarks
 from posture.pipeline import (
@@ -41,7 +41,7 @@ from posture.pipeline import (
     LiveSmoother,
     SteadyTrunkYaw,
     assemble_report,
-    undistorted,
+    measure_with_options,
 )
 from posture.report import Report
 from posture.signals.rom import HEAD_KEYS, MIN_EXCURSION_DEG, NEUTRAL_BAND_DEG
@@ -268,15 +268,7 @@ class LiveProtocol:
                 self._calibrate(size)
             opts = self._applied
             lm = self._landmarker.process(rgb, t_s)
-            m = measure_frame(
-                undistorted(lm, opts),
-                opts.view,
-                opts.camera_roll_deg,
-                opts.focal_px,
-                camera_pitch_deg=opts.camera_pitch_deg,
-            )
-            self._trunk.add(m.trunk_yaw_deg)
-            m = m.with_trunk_yaw(self._trunk.current())
+            m = measure_with_options(lm, opts, self._trunk)
             values = self._smoother(m)
             self._size = size
             if lm.people_in_view:

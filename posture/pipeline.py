@@ -140,6 +140,22 @@ def steady_trunk(measurements: list[FrameMeasurement]) -> list[FrameMeasurement]
     return [m.with_trunk_yaw(medians.get(m.view, overall)) for m in measurements]
 
 
+def measure_with_options(
+    lm: FrameLandmarks, options: AnalysisOptions, trunk: SteadyTrunkYaw
+) -> FrameMeasurement:
+    """One frame's angles with the options' lens, camera level and view, its head angles
+    referred to the running steady trunk (which this frame's trunk yaw joins)."""
+    m = measure_frame(
+        undistorted(lm, options),
+        options.view,
+        options.camera_roll_deg,
+        options.focal_px,
+        camera_pitch_deg=options.camera_pitch_deg,
+    )
+    trunk.add(m.trunk_yaw_deg)
+    return m.with_trunk_yaw(trunk.current())
+
+
 def measure_frames(
     frames: Iterable[Frame],
     landmarker: MediaPipeLandmarker,
@@ -158,15 +174,7 @@ def measure_frames(
     try:
         for frame in frames:
             lm = landmarker.process(frame.rgb, frame.t_s)
-            m = measure_frame(
-                undistorted(lm, options),
-                options.view,
-                options.camera_roll_deg,
-                options.focal_px,
-                camera_pitch_deg=options.camera_pitch_deg,
-            )
-            trunk.add(m.trunk_yaw_deg)
-            m = m.with_trunk_yaw(trunk.current())
+            m = measure_with_options(lm, options, trunk)
             out.append(m)
             if on_frame is not None:
                 on_frame(frame, lm, m)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import app.live as live
+import posture.pipeline as pipeline
 from app.live import MOVEMENTS, LiveProtocol
 from app.webcam import ICE_ENV, _status_md, rtc_configuration
 from posture.calibration.profiles import (
@@ -42,7 +43,7 @@ def _scripted(monkeypatch, angles_at, problem_at=lambda t: None) -> LiveProtocol
             head_in_camera_deg=(rot, flex, lat), trunk_yaw_deg=0.0,
         )  # fmt: skip
 
-    monkeypatch.setattr(live, "measure_frame", fake_measure)
+    monkeypatch.setattr(pipeline, "measure_frame", fake_measure)
     monkeypatch.setattr(live, "framing_problem", lambda rgb, lm, m: problem_at(lm.t_s))
     return LiveProtocol(step_timeout_s=6.0, landmarker_factory=FakeLandmarker)
 
