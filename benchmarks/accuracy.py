@@ -170,7 +170,7 @@ def ensure_rom_videos(cache: Path) -> list[Path]:
     import make_samples as ms
 
     from posture.synthetic.rig import load_bodies
-    from posture.synthetic.scene import Appearance, Lighting, make_camera
+    from posture.synthetic.scene import Appearance, Lighting
 
     out = cache / "rom"
     out.mkdir(parents=True, exist_ok=True)
@@ -179,17 +179,11 @@ def ensure_rom_videos(cache: Path) -> list[Path]:
     for name, body, azimuth, distance, lift, zoom in ROM_VARIANTS:
         if body not in names:
             continue
-        video = out / f"{name}.mp4"
-        if not (video.exists() and video.with_suffix(".truth.json").exists()):
-            ms.make_clip(
-                name, out, ms.rom_duration_s(), ms.rom_pose_at, body,
-                lambda posed, a=azimuth, d=distance, h=lift, z=zoom: make_camera(
-                    posed, azimuth_deg=a, distance_m=d, height_offset_m=h, framing="upper",
-                    width=640, height=480, zoom=z,
-                ),
-                Appearance(skin_rgb=(150, 105, 75), hair_rgb=(30, 25, 20), shirt_rgb=(150, 40, 40)),
-                Lighting(), "room", seated=False, rom=ms.rom_summary(), crf=20,
-            )  # fmt: skip
+        appearance = Appearance(
+            skin_rgb=(150, 105, 75), hair_rgb=(30, 25, 20), shirt_rgb=(150, 40, 40)
+        )
+        camera = (azimuth, distance, lift, zoom)
+        video = ms.ensure_rom_video(out, name, body, camera, appearance, Lighting(), "room")
         paths.append(video)
     return paths
 

@@ -210,6 +210,31 @@ def rom_summary() -> dict:
     return rom
 
 
+def ensure_rom_video(
+    out: Path,
+    name: str,
+    body_name: str,
+    camera_deg_m: tuple[float, float, float, float],
+    appearance: Appearance,
+    lighting: Lighting,
+    background_kind: str,
+) -> Path:
+    """The ROM protocol rendered at 640x480 with a camera at (azimuth deg, distance m,
+    height offset m, zoom), unless it and its truth file are already in ``out``."""
+    azimuth_deg, distance_m, lift_m, zoom = camera_deg_m
+    video = out / f"{name}.mp4"
+    if not (video.exists() and video.with_suffix(".truth.json").exists()):
+        make_clip(
+            name, out, rom_duration_s(), rom_pose_at, body_name,
+            lambda posed: make_camera(
+                posed, azimuth_deg=azimuth_deg, distance_m=distance_m, height_offset_m=lift_m,
+                framing="upper", width=640, height=480, zoom=zoom,
+            ),
+            appearance, lighting, background_kind, seated=False, rom=rom_summary(), crf=20,
+        )  # fmt: skip
+    return video
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Render the sample videos with truth.")
     parser.add_argument("--out", type=Path, default=REPO / "sample_videos")

@@ -22,7 +22,7 @@ os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
 
 import make_samples as ms  # noqa: E402
 
-from posture.synthetic.scene import Appearance, Lighting, make_camera  # noqa: E402
+from posture.synthetic.scene import Appearance, Lighting  # noqa: E402
 
 DEFAULT_OUT = Path("/tmp/posture-bench/rom_train")
 EVAL_BODIES = ("neutral", "older_woman", "tall_thin_man", "short_heavy_woman")
@@ -44,18 +44,10 @@ def ensure_train_videos(out: Path = DEFAULT_OUT, only: list[str] | None = None) 
         assert body not in EVAL_BODIES
         if only and name not in only:
             continue
-        video = out / f"{name}.mp4"
-        if not (video.exists() and video.with_suffix(".truth.json").exists()):
-            ms.make_clip(
-                name, out, ms.rom_duration_s(), ms.rom_pose_at, body,
-                lambda posed, a=azimuth, d=distance, h=lift, z=zoom: make_camera(
-                    posed, azimuth_deg=a, distance_m=d, height_offset_m=h, framing="upper",
-                    width=640, height=480, zoom=z,
-                ),
-                Appearance(skin_rgb=skin, hair_rgb=(50, 35, 25), shirt_rgb=(70, 120, 90)),
-                Lighting(key_azimuth_deg=-20.0), background, seated=False,
-                rom=ms.rom_summary(), crf=20,
-            )  # fmt: skip
+        appearance = Appearance(skin_rgb=skin, hair_rgb=(50, 35, 25), shirt_rgb=(70, 120, 90))
+        camera = (azimuth, distance, lift, zoom)
+        lighting = Lighting(key_azimuth_deg=-20.0)
+        video = ms.ensure_rom_video(out, name, body, camera, appearance, lighting, background)
         paths.append(video)
     return paths
 
