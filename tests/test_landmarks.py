@@ -9,7 +9,10 @@ from posture.landmarks.mediapipe_adapter import (
     MIRRORED,
     Box,
     MediaPipeLandmarker,
+    _crop,
     _placed,
+    _run,
+    _xyz,
     person_box,
 )
 from posture.landmarks.types import (
@@ -92,3 +95,46 @@ def test_no_person_is_made_up_from_an_object(step):
         assert lm.process(img, 0.0).pose is None
     with MediaPipeLandmarker(video_mode=True, with_face=False) as lm:
         assert all(lm.process(img, i / 10).pose is None for i in range(30))
+
+
+def test_the_direct_model_call_gives_what_mediapipe_process_gives():
+    # _run skips SolutionBase.process's per-call namedtuple; the landmarks must not change.
+    import mediapipe as mp
+
+    img = person_image()
+    pose_a = mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1)
+    pose_b = mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1)
+    face_a = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, refine_landmarks=True)
+    face_b = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, refine_landmarks=True)
+    try:
+        ours, theirs = _run(pose_a, img), pose_b.process(img)
+        assert ours.pose_landmarks is not None and ours.segmentation_mask is None
+        for name in ("pose_landmarks", "pose_world_landmarks"):
+            a = [(p.x, p.y, p.z, p.visibility) for p in getattr(ours, name).landmark]
+            b = [(p.x, p.y, p.z, p.visibility) for p in getattr(theirs, name).landmark]
+            assert a == b
+        ours, theirs = _run(face_a, img), face_b.process(img)
+        assert len(ours.multi_face_landmarks) == 1
+        mesh, reference = ours.multi_face_landmarks[0], theirs.multi_face_landmarks[0]
+        assert len(mesh.landmark) == 478
+        expected = np.array([[p.x, p.y, p.z] for p in reference.landmark])
+        np.testing.assert_array_equal(_xyz(mesh), expected)
+        # A list whose landmarks also carry visibility (Pose's) is read field by field.
+        body = _run(pose_a, img).pose_landmarks
+        xyz = np.array([[p.x, p.y, p.z] for p in body.landmark])
+        np.testing.assert_array_equal(_xyz(body), xyz)
+    finally:
+        for s in (pose_a, pose_b, face_a, face_b):
+            s.close()
+
+
+def test_a_crop_inside_the_frame_is_a_copy_and_one_outside_is_padded_grey():
+    img = np.arange(40 * 60 * 3, dtype=np.uint32).reshape(40, 60, 3).astype(np.uint8)
+    inside, at = _crop(img, Box(10.2, 5.0, 30.0, 25.0))
+    assert at == Box(10.0, 5.0, 30.0, 25.0)
+    np.testing.assert_array_equal(inside, img[5:25, 10:30])
+    assert inside.flags.c_contiguous and not np.shares_memory(inside, img)
+    padded, at = _crop(img, Box(-5.0, -5.0, 15.0, 15.0))
+    assert padded.shape == (20, 20, 3) and at == Box(-5.0, -5.0, 15.0, 15.0)
+    assert np.all(padded[:5] == 110) and np.all(padded[:, :5] == 110)
+    np.testing.assert_array_equal(padded[5:, 5:], img[:15, :15])
