@@ -108,7 +108,10 @@ def head_stills(records: list[dict], root: Path, lm: MediaPipeLandmarker, table:
     for rec in records:
         frame = _measure_still(root / rec["image"], _options(rec, True), lm)
         view = "oblique" if 20 < abs(rec["camera"]["azimuth_deg"]) < 60 else rec["view"]
-        table.add("person detected", view, 0.0 if frame and frame["valid"] else None)
+        detected = 0.0 if frame and frame["valid"] else None
+        table.add("person detected", view, detected)
+        side = "side" if view in ("left", "right") else view
+        table.add("person detected", f"{side}, framing {rec['framing']}", detected)
         if view not in ("front", "oblique"):
             continue
         level_unknown = _measure_still(root / rec["image"], _options(rec, False), lm)

@@ -246,6 +246,7 @@ class MediaPipeLandmarker:
         self._next_search_t = -np.inf
         self._search_backoff_s = REACQUIRE_INTERVAL_S
         self._next_count_t = 0.0
+        self._edge_runs: list[PoseLandmarks] = []  # see _search_edges
         self.max_people_seen = 0
 
     def close(self) -> None:
@@ -285,8 +286,10 @@ class MediaPipeLandmarker:
             found = self._search_padded(img.copy())
         if not found:
             found = self._search_tiles(img)
+        self._edge_runs = []
         if not found and not self._video_mode:
             found = self._search_edges(img)
+        self._edge_runs = [_moved(p, 0.0, 0.0, 1.0 / scale) for p in self._edge_runs]
         return [_moved(p, 0.0, 0.0, 1.0 / scale) for p in found]
 
     def count_people(self, rgb: np.ndarray, known: list[PoseLandmarks] | None = None) -> int:
@@ -344,8 +347,11 @@ class MediaPipeLandmarker:
                 unpadded = Box(-pad, -pad, view.shape[1] - pad, view.shape[0] - pad)
                 pose = _placed(found, unpadded, view.shape[1], mirrored)
                 # Extended edges also make people out of objects (a coffee cup): keep
-                # only someone whom crops around them find again.
-                if len(self._crop_runs(img, pose)) > EDGE_MIN_CONFIRMING_CROPS:
+                # only someone whom crops around them (edges extended too) find again;
+                # those crops then serve as the photo's refinement (_refine_still).
+                runs = self._crop_runs(img, pose, extend_edges=True)
+                if len(runs) > EDGE_MIN_CONFIRMING_CROPS:
+                    self._edge_runs = runs
                     return [pose]
         return []
 
@@ -442,20 +448,23 @@ class MediaPipeLandmarker:
         would make them mostly empty); a run that puts the head or shoulders far
         from the first detection found something else and is left out.
         """
-        runs = [pose, *self._crop_runs(rgb, pose)]
+        runs = [pose, *(self._edge_runs or self._crop_runs(rgb, pose))]
         return PoseLandmarks(
             np.median([p.image_xy for p in runs], axis=0),
             np.median([p.visibility for p in runs], axis=0),
             np.median([p.world_xyz for p in runs], axis=0),
         )
 
-    def _crop_runs(self, rgb: np.ndarray, pose: PoseLandmarks) -> list[PoseLandmarks]:
-        """The poses found in STILL_CROPS around ``pose`` (and mirrored) that agree with it."""
+    def _crop_runs(
+        self, rgb: np.ndarray, pose: PoseLandmarks, extend_edges: bool = False
+    ) -> list[PoseLandmarks]:
+        """The poses found in STILL_CROPS around ``pose`` (and mirrored) that agree with it;
+        ``extend_edges``: parts of a crop outside the image repeat its edge pixels."""
         base = person_box(pose, min_visibility=0.5)
         runs: list[PoseLandmarks] = []
         for scale, dx, dy in STILL_CROPS:
             box = _square(base.centre + np.array([dx, dy]) * base.size, base.size * scale)
-            crop, at = _crop(rgb, box)
+            crop, at = _crop(rgb, box, extend_edges)
             for mirrored in (False, True):
                 img = np.ascontiguousarray(crop[:, ::-1]) if mirrored else crop
                 found = _pose_from_result(
@@ -505,8 +514,9 @@ class MediaPipeLandmarker:
         return face
 
 
-def _crop(rgb: np.ndarray, box: Box) -> tuple[np.ndarray, Box]:
-    """Crop ``box`` out of ``rgb``; parts outside the frame are filled with grey.
+def _crop(rgb: np.ndarray, box: Box, extend_edges: bool = False) -> tuple[np.ndarray, Box]:
+    """Crop ``box`` out of ``rgb``; parts outside the frame are filled with grey (with
+    ``extend_edges``: with the frame's edge pixels repeated outwards).
 
     Keeping the crop square and padded (rather than clipped) gives the models the
     context they expect when the person fills or leaves the frame.
@@ -517,8 +527,14 @@ def _crop(rgb: np.ndarray, box: Box) -> tuple[np.ndarray, Box]:
     if 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h:  # inside the frame: no grey to fill
         inside = np.ascontiguousarray(rgb[y0:y1, x0:x1])
         return inside, Box(float(x0), float(y0), float(x1), float(y1))
-    canvas = np.full((max(y1 - y0, 1), max(x1 - x0, 1), 3), 110, dtype=np.uint8)
     ix0, iy0, ix1, iy1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if extend_edges and ix1 > ix0 and iy1 > iy0:
+        import cv2
+
+        border = (iy0 - y0, y1 - iy1, ix0 - x0, x1 - ix1)
+        extended = cv2.copyMakeBorder(rgb[iy0:iy1, ix0:ix1], *border, cv2.BORDER_REPLICATE)
+        return extended, Box(float(x0), float(y0), float(x1), float(y1))
+    canvas = np.full((max(y1 - y0, 1), max(x1 - x0, 1), 3), 110, dtype=np.uint8)
     if ix1 > ix0 and iy1 > iy0:
         canvas[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0] = rgb[iy0:iy1, ix0:ix1]
     return canvas, Box(
