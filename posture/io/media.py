@@ -176,6 +176,30 @@ def _resized(rgb: np.ndarray, max_side_px: int | None) -> np.ndarray:
     return cv2.resize(rgb, (tw, th), interpolation=interp)
 
 
+def _scaled_rgb(frame, max_side_px: int | None) -> np.ndarray:  # frame: av.VideoFrame
+    """A decoded frame as RGB, scaled down to ``max_side_px``.
+
+    Frames that need scaling and are 8-bit 4:2:0 (yuv420p: what cameras and phones
+    record) are scaled as their three planes and converted after, with OpenCV: a
+    1768x994 frame costs ~3.5 ms instead of ~8 ms, converted full size first. Others
+    are converted by FFmpeg (swscale), then scaled with OpenCV (5x cheaper than
+    swscale's default scaler). Both use the BT.601 limited-range conversion.
+    """
+    tw, th = _scaled_size(frame.width, frame.height, max_side_px)
+    if (tw, th) == (frame.width, frame.height) or frame.format.name != "yuv420p":
+        return _resized(frame.to_ndarray(format="rgb24"), max_side_px)
+    import cv2
+
+    interp = cv2.INTER_AREA if frame.width > 2 * tw else cv2.INTER_LINEAR
+    scaled = []
+    sizes = ((tw, th), (tw // 2, th // 2), (tw // 2, th // 2))
+    for plane, size in zip(frame.planes, sizes, strict=True):
+        rows = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
+        scaled.append(cv2.resize(rows[:, : plane.width], size, interpolation=interp).ravel())
+    i420 = np.concatenate(scaled).reshape(th * 3 // 2, tw)  # tw, th are even
+    return cv2.cvtColor(i420, cv2.COLOR_YUV2RGB_I420)
+
+
 def _rotate_upright(rgb: np.ndarray, rotation_deg: int) -> np.ndarray:
     """Apply the container's display rotation (counter-clockwise degrees, as PyAV reports it)."""
     k = int(round(rotation_deg / 90.0)) % 4
@@ -269,7 +293,11 @@ class VideoSource:
         import av
 
         try:
-            for frame in self._container.decode(self._stream):
+            # The rest is read from this same decoder (_raw_frames): a second decoder on
+            # the same stream finds it flushed when the first one reached its end (a
+            # clip of two or three frames lost its last ones, reported as damage).
+            self._decoder = self._container.decode(self._stream)
+            for frame in self._decoder:
                 return frame
         except (av.FFmpegError, ValueError) as err:
             self._container.close()
@@ -281,16 +309,14 @@ class VideoSource:
         raise InputError(f"{self._path.name} contains no video frames: record or export it again.")
 
     def _to_rgb(self, frame, rotation_deg: int) -> np.ndarray:
-        # Full-size RGB then OpenCV's resize: 5x cheaper than swscale's default scaler.
-        rgb = _resized(frame.to_ndarray(format="rgb24"), self._max_side_px)
-        return _rotate_upright(rgb, rotation_deg)
+        return _rotate_upright(_scaled_rgb(frame, self._max_side_px), rotation_deg)
 
     def _raw_frames(self):
         yield self._first
         import av
 
         try:
-            yield from self._container.decode(self._stream)
+            yield from self._decoder
         except (av.FFmpegError, ValueError):
             self.status.damaged = True
             self.status.warnings.append(damaged_warning(self.status.frames_decoded))
