@@ -17,6 +17,7 @@ from posture.calibration.detect import BoardDetector, detector_bias_px
 from posture.calibration.lens import calibrate_lens, distinct_views
 from posture.calibration.level import (
     attitude_from_gravity,
+    board_lines,
     level_from_board,
     parse_line,
     roll_from_line,
@@ -301,6 +302,45 @@ def test_level_from_a_plumb_board_within_half_a_degree(roll, pitch, offset):
     assert level.roll_deg == pytest.approx(roll, abs=0.5)
     # Pitch is the board's foreshortening, weak for a small square-on board: ~1 deg.
     assert level.pitch_deg == pytest.approx(pitch, abs=1.0)
+
+
+def _cut_wall_view(down_m: float):
+    """A wall board seen by a camera looking 10 deg down, raised so its top is cut off."""
+    pose = wall_board_pose(
+        LAYOUT, 3.0, 10.0, yaw_deg=8.0, distance_m=0.45, board_offset_m=(0.03, -down_m)
+    )
+    return BoardDetector().detect(_renderer().render(CAMERA, pose, noise_sigma=1.5))
+
+
+def test_a_board_cut_by_the_picture_edge_keeps_the_row_next_to_the_cut():
+    # The top row of corners is out of the picture and the markers next to the second
+    # row are cut: that row is in full view and identified by the marker below it.
+    view = _cut_wall_view(0.09)
+    assert board_lines(view) == (6, 3)
+    level = level_from_board([view], CAMERA, True, (640, 480))
+    assert level.roll_deg == pytest.approx(3.0, abs=0.3)
+    assert level.pitch_deg == pytest.approx(10.0, abs=0.3)
+
+
+def test_level_from_two_rows_of_corners_keeps_roll_but_not_pitch():
+    view = _cut_wall_view(0.11)  # one square high: pitch is poorly defined
+    assert board_lines(view) == (6, 2)
+    level = level_from_board([view], CAMERA, True, (640, 480))
+    assert level.roll_deg == pytest.approx(3.0, abs=0.5)
+    assert level.pitch_deg is None
+
+
+def test_level_command_says_why_pitch_was_not_stored(tmp_path, capsys):
+    _calibrate(tmp_path, _cached_views())
+    pose = wall_board_pose(
+        LAYOUT, 3.0, 10.0, yaw_deg=8.0, distance_m=0.45, board_offset_m=(0.03, -0.11)
+    )
+    cv2.imwrite(str(tmp_path / "cut.png"), _renderer().render(CAMERA, pose, noise_sigma=1.5))
+    capsys.readouterr()
+    assert run(["calibrate", "level", str(tmp_path / "cut.png"), "--name", "c"]) == 0
+    out = capsys.readouterr().out
+    assert "pitch not stored: the board must fill" in out and "take the picture closer" in out
+    assert load_camera("c").level.pitch_deg is None
 
 
 def test_level_board_may_hang_sideways_or_upside_down():

@@ -164,6 +164,10 @@ def level_command(args: argparse.Namespace) -> int:
         print(f"  pitch: {level.pitch_deg:+.2f} deg (looking {updown})")
     elif not calibrated:
         print("  pitch not stored: calibrate the lens first ('posture calibrate camera').")
+    elif not args.line:
+        print("  pitch not stored: the board must fill at least a fifth of the picture with "
+              "three of its rows and columns in view; take the picture closer, whole board "
+              "inside it.")  # fmt: skip
     if abs(level.roll_deg) > 3.0:
         print("  Tip: levelling the camera is better still; the roll is corrected either way.")
     print(f"Saved to {path}")

@@ -19,6 +19,13 @@ MIN_CORNERS = 8
 # while a window of ~8% of the square keeps them within 0.2 px (benchmark).
 REFINE_WINDOW_FRACTION = 0.08
 REFINE_WINDOW_PX = (2, 10)
+# Adjacent markers a ChArUco corner needs (OpenCV's default is 2). A board cut by
+# the picture's edge loses its outer markers, and with 2 the next row of corners
+# goes too although it is fully in view: a wall board seen by a camera pitched
+# 10 deg kept 2 of its 4 rows and misread pitch by 0.5 deg; with 1, 3 rows and
+# 0.13 deg (benchmarks/calibration_accuracy.py). Each marker carries its own id,
+# so one marker identifies the corner unambiguously.
+MIN_ADJACENT_MARKERS = 1
 
 
 @dataclass(frozen=True)
@@ -61,9 +68,9 @@ class BoardDetector:
         self._board = self.layout.cv_board()
         params = cv2.aruco.DetectorParameters()
         params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_NONE  # ChArUco refines corners
-        self._detector = cv2.aruco.CharucoDetector(
-            self._board, cv2.aruco.CharucoParameters(), params
-        )
+        charuco = cv2.aruco.CharucoParameters()
+        charuco.minMarkers = MIN_ADJACENT_MARKERS
+        self._detector = cv2.aruco.CharucoDetector(self._board, charuco, params)
 
     def detect(self, image: np.ndarray, label: str = "") -> BoardView | None:
         """The board's corners in an RGB or grey picture; None when fewer than MIN_CORNERS."""

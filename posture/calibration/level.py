@@ -34,6 +34,10 @@ MIN_LINE_LENGTH_PX = 50.0
 # 0.6 deg down to ~13% (benchmarks/calibration_accuracy.py).
 MIN_SPAN_FOR_ROLL = 0.12
 MIN_SPAN_FOR_PITCH = 0.2
+# Pitch also needs corners on this many rows and columns of the board. A board cut
+# by the picture's edge down to 2 rows (one square high) misread pitch by up to
+# 0.4 deg, 3 rows or more by under 0.2 deg (rendered 640x480 and 1280x720 views).
+MIN_LINES_FOR_PITCH = 3
 
 
 @dataclass(frozen=True)
@@ -84,13 +88,27 @@ def board_span(view: BoardView, size_px: tuple[int, int]) -> float:
     return float(np.hypot(*np.ptp(view.image_px, axis=0)) / np.hypot(*size_px))
 
 
+def board_lines(view: BoardView) -> tuple[int, int]:
+    """(columns, rows) of the board on which the view has corners."""
+    xy = np.round(view.object_m[:, :2], 6)
+    return len(np.unique(xy[:, 0])), len(np.unique(xy[:, 1]))
+
+
+def good_for_pitch(view: BoardView, size_px: tuple[int, int]) -> bool:
+    """Big enough in the picture, and seen over enough of the board's rows and columns."""
+    return board_span(view, size_px) >= MIN_SPAN_FOR_PITCH and min(board_lines(view)) >= (
+        MIN_LINES_FOR_PITCH
+    )
+
+
 def level_from_board(
     views: list[BoardView], lens: Intrinsics, lens_calibrated: bool, size_px: tuple[int, int]
 ) -> Level:
     """Median attitude over the views.
 
-    Pitch is kept only with a calibrated lens and a board large enough in the
-    picture (MIN_SPAN_FOR_PITCH); otherwise it is None.
+    Pitch is kept only with a calibrated lens and views of the board large enough
+    in the picture (MIN_SPAN_FOR_PITCH) with corners on at least 3 of its rows and
+    columns (MIN_LINES_FOR_PITCH); otherwise it is None.
     """
     if not views:
         raise InputError(
@@ -106,7 +124,7 @@ def level_from_board(
     views = [v for v, s in zip(views, spans, strict=True) if s >= MIN_SPAN_FOR_ROLL]
     attitudes = [attitude_from_board(v, lens) for v in views]
     rolls = np.array([a.roll_deg for a in attitudes])
-    big = np.array([board_span(v, size_px) >= MIN_SPAN_FOR_PITCH for v in views])
+    big = np.array([good_for_pitch(v, size_px) for v in views])
     pitches = np.array([a.pitch_deg for a in attitudes])[big]
     spread = float(1.4826 * np.median(np.abs(rolls - np.median(rolls)))) if len(views) > 1 else None
     if spread is not None and spread > MAX_LEVEL_SPREAD_DEG:

@@ -2,8 +2,13 @@
 
 Each output pixel is traced back through the lens (OpenCV's distortion model,
 inverted numerically) and the pinhole to the board plane, where the printed
-board is sampled. Rendering at twice the size and averaging 2 x 2 blocks gives
-the anti-aliased edges a real sensor records.
+board is sampled. A sensor pixel records the mean of the board over its area:
+the render samples 2 x 2 points per pixel from the printed board first
+averaged over one sample's footprint (a box filter as wide as the spacing of
+the samples on the board), so an edge's grey level follows its exact position.
+Point samples alone snap edges that run near the pixel rows or columns to half
+pixels: the corners detected in a 640x480 picture moved by up to 0.3 px and the
+pitch measured from them by up to 0.5 deg (0.15 deg with area sampling).
 
 Camera attitude convention (as everywhere in posture): ``roll_deg`` + = camera
 rolled clockwise as seen from behind it (the true horizontal appears rotated
@@ -106,6 +111,7 @@ class BoardRenderer:
         ).astype(np.float32)
         self._margin_px = margin_px
         self._rays_cache: dict[Intrinsics, np.ndarray] = {}
+        self._area_cache: dict[float, np.ndarray] = {}
 
     def render(
         self,
@@ -130,7 +136,7 @@ class BoardRenderer:
         behind = ~(s > 0)
         map_x[behind] = -1e6
         big = cv2.remap(
-            self._texture, map_x, map_y, cv2.INTER_LINEAR,
+            self._area_texture(map_x, map_y), map_x, map_y, cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_CONSTANT, borderValue=float(self.background),
         )  # fmt: skip
         h, w = camera.height_px, camera.width_px
@@ -139,10 +145,42 @@ class BoardRenderer:
             small = small + np.random.default_rng(seed).normal(0.0, noise_sigma, small.shape)
         return np.clip(np.round(small), 0, 255).astype(np.uint8)
 
+    def _area_texture(self, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+        """The printed board box-filtered over one sample's footprint on it (median over the
+        samples that land on the paper; every 8th, as the footprint varies slowly)."""
+        import cv2
+
+        def grid(m: np.ndarray, di: int, dj: int) -> np.ndarray:
+            return m[di : m.shape[0] - 1 + di : 8, dj : m.shape[1] - 1 + dj : 8]
+
+        x, y = grid(map_x, 0, 0), grid(map_y, 0, 0)
+        ux, uy = grid(map_x, 0, 1) - x, grid(map_y, 0, 1) - y  # one sample right
+        vx, vy = grid(map_x, 1, 0) - x, grid(map_y, 1, 0) - y  # one sample down
+        h, w = self._texture.shape
+        on = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+        area = np.abs(ux * vy - uy * vx)[on]
+        width = float(np.sqrt(np.median(area))) if area.size else 1.0
+        width = round(max(width, 1.0), 2)
+        if width not in self._area_cache:
+            k = _box_kernel(width)
+            self._area_cache = {
+                width: cv2.sepFilter2D(self._texture, -1, k, k, borderType=cv2.BORDER_REPLICATE)
+            }
+        return self._area_cache[width]
+
     def _rays(self, camera: Intrinsics) -> np.ndarray:
         if camera not in self._rays_cache:
             self._rays_cache = {camera: _undistorted_rays(camera)}
         return self._rays_cache[camera]
+
+
+def _box_kernel(width: float) -> np.ndarray:
+    """A centred box filter ``width`` taps wide (fractional ends weighted by their overlap)."""
+    half = width / 2
+    n = int(np.ceil(half - 0.5))
+    i = np.arange(-n, n + 1)
+    w = np.clip(np.minimum(i + 0.5, half) - np.maximum(i - 0.5, -half), 0.0, None)
+    return (w / w.sum()).astype(np.float32)
 
 
 def _undistorted_rays(camera: Intrinsics) -> np.ndarray:
