@@ -12,7 +12,7 @@ TEST_APT_PACKAGES := chromium
 # Rendering synthetic humans for the accuracy benchmark (Mesa, offscreen).
 SYNTH_APT_PACKAGES := libegl1 libegl-mesa0 libgl1-mesa-dri libosmesa6
 
-.PHONY: run test lint format bench accuracy sysdeps test-sysdeps synth install clean
+.PHONY: run test lint format bench bench-live accuracy sysdeps test-sysdeps synth install clean
 
 run: install
 	$(BIN)/streamlit run app/streamlit_app.py
@@ -55,6 +55,11 @@ format: install
 
 bench: install
 	$(BIN)/python benchmarks/speed.py
+
+# Live webcam speed: the frame callback in-process, then the dashboard in chromium with a
+# fake 640x480 camera (needs chromium; take figures on an idle machine).
+bench-live: install test-sysdeps
+	$(BIN)/python benchmarks/live_speed.py
 
 # pyrender 0.1.45 must come first, then PyOpenGL 3.1.7 without its pins, then a
 # networkx that works on Python 3.11 (a naive resolve picks versions that break).

@@ -12,12 +12,17 @@ import json
 import os
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import cv2
+import numpy as np
 import streamlit as st
 
 from app.live import STEP_NAMES, LiveProtocol
 from posture.summary_text import ROM_LABELS
+
+if TYPE_CHECKING:
+    import av
 
 ICE_ENV = "POSTURE_ICE_SERVERS"
 STEP_TIMEOUT_ENV = "POSTURE_LIVE_STEP_TIMEOUT_S"
@@ -42,6 +47,35 @@ def rtc_configuration() -> dict[str, Any]:
     except json.JSONDecodeError:
         return {"iceServers": []}
     return {"iceServers": servers if isinstance(servers, list) else []}
+
+
+def frame_to_rgb(frame: av.VideoFrame) -> np.ndarray:
+    """RGB pixels of a decoded webrtc frame (yuv420p from aiortc's VP8/H.264 decoders).
+
+    OpenCV: ~0.4 ms at 640x480 against 0.7-2.9 ms through PyAV's swscale on new frame
+    objects (benchmarks/live_speed.py); other formats go through PyAV.
+    """
+    if frame.format.name == "yuv420p" and frame.width % 2 == 0 and frame.height % 2 == 0:
+        return cv2.cvtColor(frame.to_ndarray(format="yuv420p"), cv2.COLOR_YUV2RGB_I420)
+    return frame.to_ndarray(format="rgb24")
+
+
+def rgb_to_frame(rgb: np.ndarray) -> av.VideoFrame:
+    """The annotated frame for aiortc's encoder, already yuv420p.
+
+    An rgb24 frame would be converted to yuv420p by the encoder for every frame it sends,
+    the same processed frame again for each camera frame that arrives while the next one
+    is being processed (async processing): 2-4 ms each time through PyAV's swscale at
+    640x480, ~0.6 ms once here with OpenCV (benchmarks/live_speed.py).
+    """
+    import av
+
+    h, w = rgb.shape[:2]
+    if h % 2 == 0 and w % 2 == 0:
+        return av.VideoFrame.from_ndarray(
+            cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420), format="yuv420p"
+        )
+    return av.VideoFrame.from_ndarray(rgb, format="rgb24")
 
 
 def _protocol(key: str, camera: str | None = None) -> LiveProtocol:
@@ -89,10 +123,8 @@ def live_protocol(
     )
 
     def callback(frame):  # runs in the video worker thread: no st.* here
-        import av
-
-        out, _ = proc.process(frame.to_ndarray(format="rgb24"), time.monotonic())
-        return av.VideoFrame.from_ndarray(out, format="rgb24")
+        out, _ = proc.process(frame_to_rgb(frame), time.monotonic())
+        return rgb_to_frame(out)
 
     try:
         ctx = webrtc_streamer(

@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
 import app.live as live
 import posture.pipeline as pipeline
 from app.live import MOVEMENTS, LiveProtocol
-from app.webcam import ICE_ENV, _status_md, rtc_configuration
+from app.webcam import ICE_ENV, _status_md, frame_to_rgb, rgb_to_frame, rtc_configuration
 from posture.calibration.profiles import (
     CameraProfile,
     Intrinsics,
@@ -143,6 +144,47 @@ def test_ice_servers_are_empty_by_default_and_configurable(monkeypatch):
     assert rtc_configuration()["iceServers"][0]["urls"] == ["stun:stun.example.org:3478"]
     monkeypatch.setenv(ICE_ENV, "not json")
     assert rtc_configuration() == {"iceServers": []}
+
+
+def _smooth_rgb(width: int, height: int) -> np.ndarray:
+    """A colourful picture without sharp chroma edges (4:2:0 keeps those only roughly)."""
+    y, x = np.mgrid[0:height, 0:width]
+    rgb = np.stack([x * 255 / width, y * 255 / height, (x + y) * 127 / (width + height) + 60], -1)
+    return rgb.astype(np.uint8)
+
+
+def test_webcam_frames_convert_like_pyav_and_go_back_as_yuv420p():
+    import av
+
+    rgb = _smooth_rgb(640, 480)
+    frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+    got = frame_to_rgb(frame)
+    assert got.shape == (480, 640, 3) and got.dtype == np.uint8
+    # OpenCV and PyAV round differently by a few levels, nothing more.
+    diff = np.abs(got.astype(int) - frame.to_ndarray(format="rgb24").astype(int))
+    assert diff.max() <= 3
+    out = rgb_to_frame(rgb)
+    assert out.format.name == "yuv420p" and (out.width, out.height) == (640, 480)
+    reference = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+    diff = np.abs(out.to_ndarray().astype(int) - reference.to_ndarray().astype(int))
+    assert diff.max() <= 3
+    # Odd sizes (no 4:2:0 layout) and other formats go through PyAV as rgb24.
+    odd = _smooth_rgb(321, 241)
+    assert rgb_to_frame(odd).format.name == "rgb24"
+    bgr = av.VideoFrame.from_ndarray(odd[..., ::-1].copy(), format="bgr24")
+    assert np.array_equal(frame_to_rgb(bgr), odd)
+
+
+def test_prompt_band_darkens_like_a_black_band_blended_at_60_percent():
+    rgb = np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    out = rgb.copy()
+    live._banner(out, [("", (255, 255, 255))])  # no text: only the band
+    changed = np.flatnonzero((out != rgb).any(axis=(1, 2)))
+    top = int(changed.min())
+    black = np.zeros_like(rgb[top:])
+    expected = cv2.addWeighted(black, 0.6, rgb[top:], 0.4, 0)
+    assert np.array_equal(out[top:], expected)
+    assert np.array_equal(out[:top], rgb[:top])
 
 
 @pytest.mark.slow
