@@ -268,6 +268,7 @@ class LiveProtocol:
             if size != self._calibrated_size:
                 self._calibrate(size)
             opts = self._applied
+            self._landmarker.set_camera_roll(opts.camera_roll_deg)
             lm = self._landmarker.process(rgb, t_s)
             m = measure_with_options(lm, opts, self._trunk)
             values = self._smoother(m)

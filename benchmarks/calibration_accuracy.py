@@ -182,6 +182,7 @@ def human_rows(board_renderer: BoardRenderer, quick: bool) -> None:
     def measure(landmarker, rgb, view, roll_deg) -> float | None:
         h, w = rgb.shape[:2]
         options = AnalysisOptions(view=view, camera_roll_deg=roll_deg)
+        landmarker.set_camera_roll(roll_deg)  # as measure_frames does: levelled for the models
         lm = landmarker.process(rgb, 0.0)
         return getattr(measure_frame(undistorted(lm, options), view, roll_deg), key)
 

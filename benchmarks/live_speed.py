@@ -189,6 +189,9 @@ def run_inprocess(seconds: float) -> None:
             inner = MediaPipeLandmarker(video_mode=True)
 
             class Timed:
+                def set_camera_roll(self, roll_deg: float) -> None:
+                    inner.set_camera_roll(roll_deg)
+
                 def process(self, rgb: Any, t_s: float) -> Any:
                     return clock.timed("landmarks (MediaPipe)", inner.process)(rgb, t_s)
 

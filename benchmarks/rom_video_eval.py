@@ -92,6 +92,9 @@ class _Replay:
     def __init__(self, lms: list[FrameLandmarks]) -> None:
         self._it = iter(lms)
 
+    def set_camera_roll(self, roll_deg: float) -> None:
+        """The cached landmarks were found on the frames as rendered (camera level)."""
+
     def process(self, rgb: np.ndarray, t_s: float) -> FrameLandmarks:
         return next(self._it)
 

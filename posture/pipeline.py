@@ -171,6 +171,7 @@ def measure_frames(
     """
     out: list[FrameMeasurement] = []
     trunk = SteadyTrunkYaw()
+    landmarker.set_camera_roll(options.camera_roll_deg)
     try:
         for frame in frames:
             lm = landmarker.process(frame.rgb, frame.t_s)

@@ -29,6 +29,9 @@ FPS = 15.0
 
 
 class FakeLandmarker:
+    def set_camera_roll(self, roll_deg: float) -> None:
+        pass
+
     def process(self, rgb: np.ndarray, t_s: float) -> FrameLandmarks:
         return FrameLandmarks(t_s, rgb.shape[1], rgb.shape[0], None, None)
 
@@ -231,6 +234,10 @@ class SyntheticLandmarker:
 
     def __init__(self, **scene: float) -> None:
         self.scene = scene
+        self.roll_deg: float | None = None  # what the live view asked the models to level by
+
+    def set_camera_roll(self, roll_deg: float) -> None:
+        self.roll_deg = roll_deg
 
     def process(self, rgb: np.ndarray, t_s: float) -> FrameLandmarks:
         lm = make_frame(**self.scene)
@@ -273,12 +280,14 @@ def test_live_frames_are_calibrated_with_the_profile_scaled_to_the_webcam(desk_p
     m = _run_live(proc, (1280, 720))
     assert m.head_tilt_deg == pytest.approx(0.0, abs=0.5)  # the eye line is level
     assert m.head_flexion_deg == pytest.approx(12.0, abs=0.5)
+    assert proc._landmarker.roll_deg == 6.0  # frames are levelled before the models
     s = proc.status()
     assert s.calibration == "desk" and s.calibration_problem is None
     assert "Camera calibration applied: desk" in _status_md(proc)
 
     plain = _synthetic_live(None)
     u = _run_live(plain, (1280, 720))
+    assert plain._landmarker.roll_deg == 0.0
     assert abs(u.head_tilt_deg) == pytest.approx(6.0, abs=1.0)  # the camera's roll
     assert u.head_flexion_deg - 12.0 == pytest.approx(10.0, abs=1.0)  # the camera's pitch
 

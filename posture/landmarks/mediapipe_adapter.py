@@ -67,6 +67,9 @@ STILL_CROPS = (
 EDGE_PAD_FRACTIONS = (0.5, 0.8)
 # ... and kept only when more than this many of the STILL_CROPS find them again.
 EDGE_MIN_CONFIRMING_CROPS = 2
+# A camera rolled at least this much (deg, from calibration) has its frames levelled
+# before the models see them (see MediaPipeLandmarker.set_camera_roll).
+MIN_ROLL_TO_LEVEL_DEG = 1.0
 # Landmark index of each landmark's mirror image (left <-> right).
 MIRRORED = (0, 4, 5, 6, 1, 2, 3, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15, 18, 17, 20, 19, 22, 21,
             24, 23, 26, 25, 28, 27, 30, 29, 32, 31)  # fmt: skip
@@ -247,6 +250,8 @@ class MediaPipeLandmarker:
         self._search_backoff_s = REACQUIRE_INTERVAL_S
         self._next_count_t = 0.0
         self._edge_runs: list[PoseLandmarks] = []  # see _search_edges
+        self._roll_deg = 0.0
+        self._follow_request: tuple[tuple[float, float], float | None] | None = None
         self.max_people_seen = 0
 
     def close(self) -> None:
@@ -267,10 +272,22 @@ class MediaPipeLandmarker:
         over from another part of the same video (see posture.parallel). With
         ``size_px`` (their :func:`person_box` size) they are tracked from that box as if
         followed up to here; a search runs only when they are not found there."""
-        self._face_roi = None
-        self._last_centre = np.array(centre_px, dtype=float)
-        self._roi = _square(self._last_centre, size_px) if size_px else None
-        self._next_search_t = -np.inf
+        self._follow_request = (centre_px, size_px)  # applied by the next process()
+
+    def set_camera_roll(self, roll_deg: float) -> None:
+        """Level every frame by the camera's roll (deg, posture's convention: clockwise
+        as seen from behind the camera; from calibration) before the models see it.
+
+        The models are trained on upright people: a tilted view moves their ear and
+        shoulder landmarks by more than the roll correction of the angles can undo.
+        Landmarks still come back in the pixels of the frame as given. Under
+        MIN_ROLL_TO_LEVEL_DEG frames go to the models as they are.
+        """
+        roll_deg = float(roll_deg) if abs(roll_deg) >= MIN_ROLL_TO_LEVEL_DEG else 0.0
+        if roll_deg != self._roll_deg:
+            self._roi = self._face_roi = self._last_centre = None  # pixels of the old view
+            self._next_search_t = -np.inf
+        self._roll_deg = roll_deg
 
     # -- people search -------------------------------------------------------------
 
@@ -398,7 +415,39 @@ class MediaPipeLandmarker:
     # -- per frame -----------------------------------------------------------------
 
     def process(self, rgb: np.ndarray, t_s: float) -> FrameLandmarks:
-        """Landmarks of the followed subject in one upright RGB frame."""
+        """Landmarks of the followed subject in one upright RGB frame (levelled first when
+        a camera roll is set), in the frame's pixels."""
+        if not self._roll_deg:
+            self._take_follow_request(None)
+            return self._process(rgb, t_s)
+        levelled, to_levelled = _levelled(rgb, self._roll_deg)
+        self._take_follow_request(to_levelled)
+        lm = self._process(levelled, t_s)
+        to_frame = _inverse_affine(to_levelled)
+        return FrameLandmarks(
+            lm.t_s,
+            rgb.shape[1],
+            rgb.shape[0],
+            None if lm.pose is None else _pose_mapped(lm.pose, to_frame),
+            None if lm.face is None else _face_mapped(lm.face, to_frame),
+            lm.people_in_view,
+        )
+
+    def _take_follow_request(self, to_view: np.ndarray | None) -> None:
+        """Apply a pending follow_near() in the pixels the models will see."""
+        if self._follow_request is None:
+            return
+        (x, y), size_px = self._follow_request
+        self._follow_request = None
+        centre = np.array([x, y], dtype=float)
+        if to_view is not None:
+            centre = to_view[:, :2] @ centre + to_view[:, 2]
+        self._face_roi = None
+        self._last_centre = centre
+        self._roi = _square(centre, size_px) if size_px else None
+        self._next_search_t = -np.inf
+
+    def _process(self, rgb: np.ndarray, t_s: float) -> FrameLandmarks:
         if not self._video_mode:  # unrelated stills: nothing carries over between calls
             self._roi = self._face_roi = self._last_centre = None
             self._next_search_t = -np.inf
@@ -540,6 +589,44 @@ def _crop(rgb: np.ndarray, box: Box, extend_edges: bool = False) -> tuple[np.nda
     return canvas, Box(
         float(x0), float(y0), float(x0 + canvas.shape[1]), float(y0 + canvas.shape[0])
     )
+
+
+def _levelled(rgb: np.ndarray, roll_deg: float) -> tuple[np.ndarray, np.ndarray]:
+    """The frame turned so that the true vertical of a camera rolled ``roll_deg`` is the
+    picture's vertical, on a canvas large enough to keep all of it (grey corners), and
+    the 2x3 affine map from the frame's pixels to the levelled picture's."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    a = np.radians(roll_deg)
+    out_w = int(np.ceil(w * abs(np.cos(a)) + h * abs(np.sin(a))))
+    out_h = int(np.ceil(h * abs(np.cos(a)) + w * abs(np.sin(a))))
+    # True down is (sin a, cos a) in the frame (x right, y down); turn it to (0, 1).
+    to_levelled = cv2.getRotationMatrix2D((w / 2, h / 2), -roll_deg, 1.0)
+    to_levelled[:, 2] += ((out_w - w) / 2, (out_h - h) / 2)
+    levelled = cv2.warpAffine(
+        rgb, to_levelled, (out_w, out_h), flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT, borderValue=(110, 110, 110),
+    )  # fmt: skip
+    return levelled, to_levelled
+
+
+def _inverse_affine(m: np.ndarray) -> np.ndarray:
+    linear = np.linalg.inv(m[:, :2])
+    return np.column_stack([linear, -linear @ m[:, 2]])
+
+
+def _pose_mapped(pose: PoseLandmarks, m: np.ndarray) -> PoseLandmarks:
+    """Pose landmarks through the 2x3 rotation ``m``: pixels moved, world axes turned."""
+    world = pose.world_xyz.copy()
+    world[:, :2] = world[:, :2] @ m[:, :2].T  # image-aligned axes turn with the picture
+    return PoseLandmarks(pose.image_xy @ m[:, :2].T + m[:, 2], pose.visibility, world)
+
+
+def _face_mapped(face: FaceLandmarks, m: np.ndarray) -> FaceLandmarks:
+    xyz = face.xyz.copy()
+    xyz[:, :2] = xyz[:, :2] @ m[:, :2].T + m[:, 2]
+    return FaceLandmarks(xyz)
 
 
 def _placed(pose: PoseLandmarks, at: Box, crop_w: int, mirrored: bool) -> PoseLandmarks:
