@@ -167,7 +167,8 @@ def measure_frames(
 
     A frame generator is closed here even when this stops early (Ctrl-C, an error),
     so that a decoding thread behind it has stopped before the caller closes the
-    file: closing a video while it is being decoded crashes the process.
+    file: closing a video while it is being decoded crashes the process. The
+    landmarker levels frames by the options' camera roll during the call only.
     """
     out: list[FrameMeasurement] = []
     trunk = SteadyTrunkYaw()
@@ -181,6 +182,7 @@ def measure_frames(
                 on_frame(frame, lm, m)
             progress.advance()
     finally:
+        landmarker.set_camera_roll(0.0)  # a landmarker shared with other callers
         close = getattr(frames, "close", None)
         if close is not None:
             close()

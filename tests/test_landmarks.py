@@ -200,3 +200,26 @@ def test_frames_of_a_rolled_camera_are_levelled_for_the_models(roll_deg):
         head_tilt_deg(eyes[2], eyes[3]), abs=0.5
     )
     np.testing.assert_array_equal(plain.pose.image_xy, truth.pose.image_xy)
+
+
+def test_an_analysis_with_a_rolled_camera_leaves_a_shared_landmarker_unrolled(tmp_path):
+    # A landmarker reused after analysing a calibrated photo must not level the next
+    # caller's frames by that photo's roll (the accuracy benchmark shares one).
+    import cv2
+
+    from posture.io.media import ImageSource, open_media
+    from posture.pipeline import AnalysisOptions, analyze_source
+
+    src = open_media(SAMPLES / "rom_front.mp4")
+    upright = next(src.frames()).rgb
+    src.close()
+    photo = tmp_path / "rolled.png"
+    cv2.imwrite(str(photo), cv2.cvtColor(_as_rolled_camera(upright, 6.0)[0], cv2.COLOR_RGB2BGR))
+    with MediaPipeLandmarker(video_mode=False) as lm:
+        before = lm.process(upright, 0.0)
+        report = analyze_source(
+            ImageSource(photo), AnalysisOptions(camera_roll_deg=6.0), landmarker=lm
+        )
+        after = lm.process(upright, 0.0)
+    assert report.to_dict()["frames"][0]["head_tilt_deg"] is not None
+    np.testing.assert_array_equal(after.pose.image_xy, before.pose.image_xy)
