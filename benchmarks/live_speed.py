@@ -29,13 +29,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from fractions import Fraction
@@ -49,17 +47,6 @@ if str(REPO) not in sys.path and "--serve" not in sys.argv[1:2]:  # the server: 
     sys.path.insert(0, str(REPO))
 
 SAMPLE = REPO / "sample_videos" / "rom_front.mp4"
-CHROMIUM = Path("/usr/bin/chromium")
-# As tests/e2e/conftest.py, plus the fake camera.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SIZE_PX = (640, 480)
 CAMERA_FPS = 30
 # The fake camera: the first 5.5 s of the sample (still, then rotation left and back), the
@@ -294,12 +281,6 @@ def codec_rows(inputs: list[Any], outputs: list[np.ndarray]) -> list[tuple[str, 
 # -- 2. the browser ---------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _cpu_ticks(pid: int) -> int:
     """utime + stime of one process (clock ticks); 0 when it has gone."""
     try:
@@ -334,46 +315,23 @@ def dashboard(
     probe_path: Path | None, tmp: Path, app_root: Path = REPO
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """The dashboard of ``app_root`` (default this checkout) on a free localhost port."""
-    port = _free_port()
+    from tests.e2e.helpers import STREAMLIT_ARGS, free_port, streamlit_server
+
+    port = free_port()
     env = dict(os.environ)
     env.update(
         POSTURE_DB=str(tmp / "history.sqlite3"),
         POSTURE_LIVE_STEP_TIMEOUT_S=str(STEP_TIMEOUT_S),
         PYTHONPATH=str(app_root) + os.pathsep + env.get("PYTHONPATH", ""),
     )
-    args = [
-        "run", str(app_root / "app" / "streamlit_app.py"),
-        "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]  # fmt: skip
+    args = ["run", str(app_root / "app" / "streamlit_app.py"), "--server.port", str(port),
+            *STREAMLIT_ARGS]  # fmt: skip
     if probe_path is None:
         cmd = [sys.executable, "-m", "streamlit", *args]
     else:
         cmd = [sys.executable, str(Path(__file__).resolve()), "--serve", str(probe_path), *args]
-    log_path = tmp / "streamlit.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                        if r.read().strip() == b"ok":
-                            break
-                except OSError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not start: {log_path.read_text()}")
-                time.sleep(0.5)
-            yield url, proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    with streamlit_server(cmd, REPO, env, port, tmp / "streamlit.log") as served:
+        yield served
 
 
 def _status(page: Any) -> tuple[int, float] | None:
@@ -409,7 +367,7 @@ def run_browser(
     from playwright.sync_api import sync_playwright
 
     from tests.e2e.fake_camera import make_y4m
-    from tests.e2e.helpers import answer_radio, choose_mode
+    from tests.e2e.helpers import CHROMIUM, CHROMIUM_ARGS, answer_radio, choose_mode
 
     load = load_average_1min()
     with tempfile.TemporaryDirectory(prefix="live_speed_") as tmp_name:
@@ -704,6 +662,8 @@ def main() -> None:
     if not args.skip_inproc:
         run_inprocess(args.inproc_s)
     if not args.skip_browser:
+        from tests.e2e.helpers import CHROMIUM
+
         if not CHROMIUM.exists():
             sys.exit(f"{CHROMIUM} is missing (make test-sysdeps installs chromium)")
         for run_no in range(1, args.runs + 1):

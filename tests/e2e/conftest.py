@@ -4,28 +4,16 @@ Playwright (never a downloaded browser), and a screenshots folder (test-artifact
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.helpers import CHROMIUM, CHROMIUM_ARGS, STREAMLIT_ARGS, free_port, streamlit_server
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def _skip_without_browser() -> None:
@@ -35,12 +23,6 @@ def _skip_without_browser() -> None:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         pytest.skip("the playwright Python package is not installed (pip install -e '.[dev]')")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -53,42 +35,21 @@ def artifacts() -> Path:
 def server(tmp_path_factory) -> Iterator[str]:
     """The dashboard on a free localhost port, with its own history database."""
     _skip_without_browser()
-    port = _free_port()
+    port = free_port()
     tmp = tmp_path_factory.mktemp("server")
     env = dict(os.environ)
     env.update(
         POSTURE_DB=str(tmp / "history.sqlite3"),
         POSTURE_LIVE_STEP_TIMEOUT_S="15",
     )
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
-        "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    log = open(tmp / "streamlit.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    app = str(ROOT / "app" / "streamlit_app.py")
+    cmd = [sys.executable, "-m", "streamlit", "run", app, "--server.port", str(port),
+           *STREAMLIT_ARGS]  # fmt: skip
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start: {(tmp / 'streamlit.log').read_text()}")
-            time.sleep(0.5)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        with streamlit_server(cmd, ROOT, env, port, tmp / "streamlit.log") as (url, _):
+            yield url
+    except RuntimeError as e:
+        pytest.fail(str(e))
 
 
 @pytest.fixture(scope="session")

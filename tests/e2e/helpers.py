@@ -1,8 +1,66 @@
-"""Small Playwright helpers for Streamlit pages."""
+"""Small helpers for the real-browser tests and benchmarks/live_speed.py: Debian
+chromium's settings, a `streamlit run` server on a free port, Playwright page helpers."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+STREAMLIT_ARGS = [
+    "--server.address", "127.0.0.1", "--server.headless", "true",
+    "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+]  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def streamlit_server(
+    cmd: list[str], cwd: Path, env: dict[str, str], port: int, log_path: Path
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Run ``cmd`` (a `streamlit run` on ``port``) until its health check answers; yield
+    (url, process); stop it afterwards. RuntimeError, with the log, if it does not start."""
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                        if r.read().strip() == b"ok":
+                            break
+                except OSError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"streamlit did not start: {log_path.read_text()}")
+                time.sleep(0.5)
+            yield url, proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def choose_mode(page, mode: str) -> None:
