@@ -193,7 +193,7 @@ def no_person_error(info: MediaInfo) -> InputError:
     what = "photo" if info.kind == "image" else "video"
     return InputError(
         f"No person was found in {os.path.basename(info.path)}: use a {what} where "
-        "the head and shoulders are clearly visible, well lit, and facing or "
+        "the head and shoulders are clearly visible, upright, well lit, and facing or "
         "side-on to the camera."
     )
 

@@ -46,6 +46,12 @@ def _file(path: Path, data: bytes) -> Path:
     return path
 
 
+def _horse() -> np.ndarray:
+    from skimage import data
+
+    return np.repeat(np.where(data.horse(), 255, 0).astype(np.uint8)[:, :, None], 3, axis=2)
+
+
 def _truncated_mp4(d: Path) -> Path:
     full = write_video(d / "full.mp4", [person_image()] * 10)
     return _file(d / "trunc.mp4", full.read_bytes()[: len(full.read_bytes()) // 3])
@@ -63,6 +69,8 @@ BAD_INPUTS = {
                              "No person was found"),
     "video with no person": (lambda d: write_video(d / "cup.mp4", [no_person_image()] * 8),
                              "No person was found"),
+    # MediaPipe fits a person lying on its side to this silhouette: no upright person.
+    "horse silhouette": (lambda d: _save_rgb(d / "horse.png", _horse()), "No person was found"),
     "corrupt jpeg": (lambda d: _file(d / "x.jpg", b"\xff\xd8\xff\xe0broken"),
                      "not a readable image"),
 }  # fmt: skip

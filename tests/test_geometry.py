@@ -125,3 +125,25 @@ def test_missing_face_gives_none_not_zero():
     assert m.head_rotation_deg is None
     assert m.head_flexion_deg is None
     assert m.valid  # the shoulders were still measured
+
+
+@pytest.mark.parametrize("roll", [100.0, -100.0, 180.0])
+def test_a_head_below_shoulder_level_is_not_an_upright_pose(roll):
+    # Through a camera turned by 100-180 deg, taken as level, the subject is lying
+    # down or upside down; given the camera's roll, upright again.
+    from posture.geometry.posture_angles import head_above_shoulders
+
+    pose = make_frame(with_face=False, camera_roll_deg=roll).pose
+    assert not head_above_shoulders(pose)
+    assert head_above_shoulders(pose, camera_roll_deg=roll)
+
+
+def test_a_tilted_upright_pose_is_still_measured():
+    m = measure_frame(make_frame(with_face=False, camera_roll_deg=60.0))
+    assert m.valid and m.shoulder_tilt_deg == pytest.approx(-60.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("cva", [20.0, 50.0, 75.0])
+def test_side_views_of_a_forward_or_upright_head_stay_measured(cva):
+    m = measure_frame(side_view_frame(cva, "left"), "left")
+    assert m.valid and m.cva_deg == pytest.approx(cva, abs=0.5)

@@ -8,7 +8,12 @@ from typing import Literal
 import numpy as np
 
 from posture.geometry.head import eye_centres_px, head_frame_from_face
-from posture.geometry.posture_angles import cva_deg, head_tilt_deg, shoulder_tilt_deg
+from posture.geometry.posture_angles import (
+    cva_deg,
+    head_above_shoulders,
+    head_tilt_deg,
+    shoulder_tilt_deg,
+)
 from posture.geometry.rotations import (
     FACING_CAMERA,
     compose_head_angles,
@@ -116,6 +121,8 @@ def measure_frame(
             angles (CVA, head and shoulder tilt) are not corrected for it.
     """
     pose, face = lm.pose, lm.face
+    if pose is not None and not head_above_shoulders(pose, camera_roll_deg):
+        pose = None  # no upright person: angles from it would be false
     # The trunk is taken as upright (its vertical is true vertical: the camera's,
     # corrected for roll and pitch) and turned about it by the shoulder line's yaw.
     reference_frame = _camera_reference(camera_roll_deg, camera_pitch_deg)

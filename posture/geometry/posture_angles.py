@@ -30,6 +30,7 @@ from posture.geometry.trunk import View
 from posture.landmarks.types import (
     LEFT_EAR,
     LEFT_SHOULDER,
+    NOSE,
     RIGHT_EAR,
     RIGHT_SHOULDER,
     PoseLandmarks,
@@ -49,6 +50,12 @@ def _load_c7_fractions() -> tuple[float, float]:
 C7_BACK_FRACTION, C7_UP_FRACTION = _load_c7_fractions()
 MIN_VISIBILITY = 0.5
 PLAUSIBLE_CVA_DEG = (5.0, 90.0)
+# A subject sitting or standing has the head above the shoulders: the shoulder
+# midpoint -> head direction is within this of true up (roll-corrected). Neck
+# movements keep it within ~65 deg (rendered ROM videos <= 22, extended side stills
+# <= 65); beyond it the pose is of no upright person (lying down, a wrong fit, an
+# animal's silhouette) and no angle is better than a false one.
+MAX_HEAD_FROM_VERTICAL_DEG = 90.0
 
 
 def _image_angle_deg(dx: float, dy_down: float, camera_roll_deg: float) -> float:
@@ -82,6 +89,25 @@ def cva_deg(pose: PoseLandmarks, view: View, camera_roll_deg: float = 0.0) -> fl
     # Outside this range the ear is not above and in front of C7: the landmarks are
     # wrong (or the subject is lying down), so no angle is better than a false one.
     return angle if PLAUSIBLE_CVA_DEG[0] < angle < PLAUSIBLE_CVA_DEG[1] else None
+
+
+def head_above_shoulders(pose: PoseLandmarks, camera_roll_deg: float = 0.0) -> bool:
+    """Whether the head (nose and ears) sits above the shoulders' midpoint within
+    MAX_HEAD_FROM_VERTICAL_DEG of true up; True when the points are missing."""
+    xy = pose.image_xy
+    head_points = xy[[NOSE, LEFT_EAR, RIGHT_EAR]]
+    head_points = head_points[np.isfinite(head_points).all(axis=1)]
+    shoulder = (xy[LEFT_SHOULDER] + xy[RIGHT_SHOULDER]) / 2
+    if len(head_points) == 0 or not np.isfinite(shoulder).all():
+        return True
+    d = head_points.mean(axis=0) - shoulder
+    a = np.radians(camera_roll_deg)
+    up = np.array([-np.sin(a), -np.cos(a)])  # true up in the image, pixel y down
+    norm = float(np.linalg.norm(d))
+    if norm == 0.0:
+        return False
+    cos_from_up = float(np.dot(d, up)) / norm
+    return cos_from_up > np.cos(np.radians(MAX_HEAD_FROM_VERTICAL_DEG)) + 1e-9
 
 
 def _side_points(pose: PoseLandmarks, view: View) -> tuple[np.ndarray, np.ndarray]:
