@@ -48,6 +48,9 @@ from posture.signals.rom import HEAD_KEYS, MIN_EXCURSION_DEG, NEUTRAL_BAND_DEG
 
 # Frames are scaled to this long side before the models (the speed target is set at 640x480).
 LIVE_MAX_SIDE_PX = 640
+# The pose model (shoulders, trunk; ~25 ms) runs on every other live frame and FaceMesh
+# (the head angles; ~5 ms) on every frame (MediaPipeLandmarker's pose_every).
+LIVE_POSE_EVERY = 2
 # Framing must be good for this long (s) before neutral is captured.
 FRAMING_HOLD_S = 0.5
 # Neutral: every head angle within NEUTRAL_BAND_DEG for this long (s), roughly upright and
@@ -298,7 +301,7 @@ class LiveProtocol:
             return self.landmarker_factory()
         from posture.landmarks.mediapipe_adapter import MediaPipeLandmarker
 
-        return MediaPipeLandmarker(video_mode=True)
+        return MediaPipeLandmarker(video_mode=True, pose_every=LIVE_POSE_EVERY)
 
     def _advance(self, t_s: float, values: dict[str, float | None], out: np.ndarray) -> None:
         step = STEP_NAMES[self._step]

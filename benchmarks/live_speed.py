@@ -173,7 +173,7 @@ def run_inprocess(seconds: float) -> None:
         def landmarker() -> object:
             from posture.landmarks.mediapipe_adapter import MediaPipeLandmarker
 
-            inner = MediaPipeLandmarker(video_mode=True)
+            inner = MediaPipeLandmarker(video_mode=True, pose_every=live.LIVE_POSE_EVERY)
 
             class Timed:
                 def set_camera_roll(self, roll_deg: float) -> None:

@@ -223,3 +223,27 @@ def test_an_analysis_with_a_rolled_camera_leaves_a_shared_landmarker_unrolled(tm
         after = lm.process(upright, 0.0)
     assert report.to_dict()["frames"][0]["head_tilt_deg"] is not None
     np.testing.assert_array_equal(after.pose.image_xy, before.pose.image_xy)
+
+
+def test_with_pose_every_2_the_pose_model_runs_on_every_other_frame():
+    # The live view's setting: the pose is reused on the frame after a tracked one,
+    # while the face (the head angles) is found on every frame.
+    from itertools import islice
+
+    from posture.io.media import open_media
+
+    src = open_media(SAMPLES / "rom_front.mp4")
+    frames = [f for f in islice(src.frames(), 240) if f.t_s >= 7.0][:8]  # turning the head
+    src.close()
+    with MediaPipeLandmarker(video_mode=True, pose_every=2) as lm:
+        got = [lm.process(f.rgb, f.t_s) for f in frames]
+    assert all(g.pose is not None and g.face is not None for g in got)
+    poses = [g.pose.image_xy for g in got]
+    faces = [g.face.xyz for g in got]
+    # The first frame is the people search; then tracked, reused, tracked, reused...
+    for i in range(2, len(got), 2):
+        assert poses[i] is poses[i - 1]  # reused
+        assert not np.array_equal(poses[i], poses[i - 2])  # tracked anew one frame later
+        assert not np.array_equal(faces[i], faces[i - 1])  # the face follows every frame
+    with pytest.raises(ValueError, match="pose_every"):
+        MediaPipeLandmarker(pose_every=0)

@@ -220,13 +220,25 @@ class MediaPipeLandmarker:
         video_mode: True for videos and live frames (tracking between frames),
             False for unrelated still images.
         with_face: run FaceMesh (head angles need it; CVA does not).
+        pose_every: while following someone in a video, run the pose model on one
+            frame in this many and reuse its landmarks on the others (FaceMesh, which
+            gives the head angles, still runs on every frame). The live webcam view
+            uses 2; file analysis keeps 1.
     """
 
-    def __init__(self, video_mode: bool = True, with_face: bool = True) -> None:
+    def __init__(
+        self, video_mode: bool = True, with_face: bool = True, pose_every: int = 1
+    ) -> None:
         import mediapipe as mp
 
+        if pose_every < 1:
+            raise ValueError(f"pose_every must be 1 or more, not {pose_every}")
         self._mp = mp
         self._video_mode = video_mode
+        self._pose_every = pose_every if video_mode else 1
+        self._reused_pose: PoseLandmarks | None = None  # the last tracked pose ...
+        self._reused_size: tuple[int, int] | None = None  # ... in frames of this size
+        self._reuses_left = 0  # ... and how many more frames may reuse it
         self._pose = mp.solutions.pose.Pose(
             static_image_mode=not video_mode,
             model_complexity=1,  # the full model; 0 and 2 are not in the wheel
@@ -287,6 +299,7 @@ class MediaPipeLandmarker:
         if roll_deg != self._roll_deg:
             self._roi = self._face_roi = self._last_centre = None  # pixels of the old view
             self._next_search_t = -np.inf
+            self._reuses_left = 0
         self._roll_deg = roll_deg
 
     # -- people search -------------------------------------------------------------
@@ -446,6 +459,7 @@ class MediaPipeLandmarker:
         self._last_centre = centre
         self._roi = _square(centre, size_px) if size_px else None
         self._next_search_t = -np.inf
+        self._reuses_left = 0
 
     def _process(self, rgb: np.ndarray, t_s: float) -> FrameLandmarks:
         if not self._video_mode:  # unrelated stills: nothing carries over between calls
@@ -455,6 +469,7 @@ class MediaPipeLandmarker:
         people: int | None = None
         pose: PoseLandmarks | None = None
         if self._roi is None and t_s >= self._next_search_t:
+            self._reuses_left = 0
             found = self.find_people(rgb)
             people = len(found)
             if self._video_mode and found and t_s >= self._next_count_t:
@@ -469,8 +484,12 @@ class MediaPipeLandmarker:
             else:
                 self._next_search_t = t_s + self._search_backoff_s
                 self._search_backoff_s = min(2 * self._search_backoff_s, REACQUIRE_MAX_INTERVAL_S)
+        elif self._roi is not None and self._reuses_left > 0 and self._reused_size == (w, h):
+            pose, self._reuses_left = self._reused_pose, self._reuses_left - 1
         elif self._roi is not None:
             pose = self._track_pose(rgb)
+            self._reused_pose, self._reused_size = pose, (w, h)
+            self._reuses_left = self._pose_every - 1 if pose is not None else 0
             if self._video_mode and t_s >= self._next_count_t:
                 people = self.count_people(rgb, known=[pose] if pose is not None else None)
                 self._next_count_t = self._count_due_after(t_s)
