@@ -366,7 +366,7 @@ def run_browser(
 ) -> None:
     from playwright.sync_api import sync_playwright
 
-    from tests.e2e.fake_camera import make_y4m
+    from tests.e2e.fake_camera import fake_camera_args, make_y4m
     from tests.e2e.helpers import CHROMIUM, CHROMIUM_ARGS, answer_radio, choose_mode
 
     load = load_average_1min()
@@ -378,12 +378,7 @@ def run_browser(
             browser = pw.chromium.launch(
                 executable_path=str(CHROMIUM),
                 headless=True,
-                args=[
-                    *CHROMIUM_ARGS,
-                    "--use-fake-device-for-media-stream",
-                    "--use-fake-ui-for-media-stream",
-                    f"--use-file-for-fake-video-capture={clip}",
-                ],
+                args=[*CHROMIUM_ARGS, *fake_camera_args(clip)],
             )
             try:
                 context = browser.new_context(viewport={"width": 1400, "height": 1100})

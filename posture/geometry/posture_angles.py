@@ -103,11 +103,10 @@ def head_above_shoulders(pose: PoseLandmarks, camera_roll_deg: float = 0.0) -> b
     d = head_points.mean(axis=0) - shoulder
     a = np.radians(camera_roll_deg)
     up = np.array([-np.sin(a), -np.cos(a)])  # true up in the image, pixel y down
-    norm = float(np.linalg.norm(d))
-    if norm == 0.0:
-        return False
-    cos_from_up = float(np.dot(d, up)) / norm
-    return cos_from_up > np.cos(np.radians(MAX_HEAD_FROM_VERTICAL_DEG)) + 1e-9
+    # angle(d, up) < max  <=>  d . up > |d| cos(max)
+    return float(np.dot(d, up)) > float(np.linalg.norm(d)) * np.cos(
+        np.radians(MAX_HEAD_FROM_VERTICAL_DEG)
+    )
 
 
 def _side_points(pose: PoseLandmarks, view: View) -> tuple[np.ndarray, np.ndarray]:

@@ -297,10 +297,14 @@ class MediaPipeLandmarker:
         """
         roll_deg = float(roll_deg) if abs(roll_deg) >= MIN_ROLL_TO_LEVEL_DEG else 0.0
         if roll_deg != self._roll_deg:
-            self._roi = self._face_roi = self._last_centre = None  # pixels of the old view
-            self._next_search_t = -np.inf
-            self._reuses_left = 0
+            self._lose_track()  # it was in the pixels of the old view
         self._roll_deg = roll_deg
+
+    def _lose_track(self) -> None:
+        """Forget where the subject was: the next frame searches the whole picture."""
+        self._roi = self._face_roi = self._last_centre = None
+        self._next_search_t = -np.inf
+        self._reuses_left = 0
 
     # -- people search -------------------------------------------------------------
 
@@ -463,8 +467,7 @@ class MediaPipeLandmarker:
 
     def _process(self, rgb: np.ndarray, t_s: float) -> FrameLandmarks:
         if not self._video_mode:  # unrelated stills: nothing carries over between calls
-            self._roi = self._face_roi = self._last_centre = None
-            self._next_search_t = -np.inf
+            self._lose_track()
         h, w = rgb.shape[:2]
         people: int | None = None
         pose: PoseLandmarks | None = None

@@ -51,3 +51,12 @@ def make_y4m(
         for packet in stream.encode():
             out.mux(packet)
     return dst
+
+
+def fake_camera_args(clip: Path) -> list[str]:
+    """Chromium flags making ``clip`` (a .y4m from make_y4m) the webcam, with no prompt."""
+    return [
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={clip}",
+    ]

@@ -13,7 +13,7 @@ import pytest
 
 from posture.clinical import QUESTIONS
 from tests.e2e.conftest import ROOT, launch
-from tests.e2e.fake_camera import make_y4m
+from tests.e2e.fake_camera import fake_camera_args, make_y4m
 from tests.e2e.helpers import answer_radio, choose_mode, shot, upload, wait_idle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -133,14 +133,7 @@ def test_clinic_side_photo_saved_to_history(page, artifacts, tmp_path):
 
 def test_live_webcam_protocol_with_a_fake_camera(playwright_instance, server, artifacts, tmp_path):
     clip = make_y4m(SAMPLES / "rom_front.mp4", tmp_path / "camera.y4m", (320, 240), 15, None, 6.0)
-    browser = launch(
-        playwright_instance,
-        [
-            "--use-fake-device-for-media-stream",
-            "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-video-capture={clip}",
-        ],
-    )
+    browser = launch(playwright_instance, fake_camera_args(clip))
     try:
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
         page.goto(server)
