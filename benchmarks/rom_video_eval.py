@@ -18,9 +18,10 @@ import json
 import os
 import pickle
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -97,6 +98,10 @@ class _Replay:
 
     def process(self, rgb: np.ndarray, t_s: float) -> FrameLandmarks:
         return next(self._it)
+
+    def process_stream(self, frames: Iterable[Any], overlap: bool = True) -> Iterator[Any]:
+        for frame in frames:
+            yield frame, next(self._it)
 
 
 class _Stub:

@@ -198,7 +198,10 @@ def analyse_chunk(
     before = landmarker.max_people_seen
     landmarker.max_people_seen = 0
     frames = _until(stop, prefetch(source.frames_between(chunk.start_s, chunk.end_s)))
-    measurements = measure_frames(frames, landmarker, options, progress, track)
+    # With stop(), frames are taken one at a time: stop() reads the last frame's result.
+    measurements = measure_frames(
+        frames, landmarker, options, progress, track, overlap=stop is None
+    )
     people_max = landmarker.max_people_seen
     landmarker.max_people_seen = max(before, people_max)
     segment = source.segment

@@ -162,6 +162,7 @@ def measure_frames(
     options: AnalysisOptions,
     progress: Progress,
     on_frame: FrameHook | None = None,
+    overlap: bool = True,
 ) -> list[FrameMeasurement]:
     """Landmarks and angles for every frame; frames are not kept.
 
@@ -169,19 +170,23 @@ def measure_frames(
     so that a decoding thread behind it has stopped before the caller closes the
     file: closing a video while it is being decoded crashes the process. The
     landmarker levels frames by the options' camera roll during the call only.
+    ``overlap``: the face model runs on one frame while the pose model takes the next
+    (see ``MediaPipeLandmarker.process_stream``); False when the frames' iterator must
+    not be asked for a frame before the previous one was measured.
     """
     out: list[FrameMeasurement] = []
     trunk = SteadyTrunkYaw()
     landmarker.set_camera_roll(options.camera_roll_deg)
+    stream = landmarker.process_stream(frames, overlap)
     try:
-        for frame in frames:
-            lm = landmarker.process(frame.rgb, frame.t_s)
+        for frame, lm in stream:
             m = measure_with_options(lm, options, trunk)
             out.append(m)
             if on_frame is not None:
                 on_frame(frame, lm, m)
             progress.advance()
     finally:
+        stream.close()  # waits for the face model's thread
         landmarker.set_camera_roll(0.0)  # a landmarker shared with other callers
         close = getattr(frames, "close", None)
         if close is not None:

@@ -247,3 +247,75 @@ def test_with_pose_every_2_the_pose_model_runs_on_every_other_frame():
         assert not np.array_equal(faces[i], faces[i - 1])  # the face follows every frame
     with pytest.raises(ValueError, match="pose_every"):
         MediaPipeLandmarker(pose_every=0)
+
+
+def _rom_frames(start_s: float, n: int) -> list:
+    from itertools import islice
+
+    from posture.io.media import open_media
+
+    src = open_media(SAMPLES / "rom_front.mp4")
+    frames = [f for f in islice(src.frames(), int(30 * start_s) + n + 5) if f.t_s >= start_s][:n]
+    src.close()
+    return frames
+
+
+def _face_threads() -> list[str]:
+    import threading
+
+    return [t.name for t in threading.enumerate() if t.name.startswith("posture-face")]
+
+
+def test_the_overlapped_stream_gives_what_frame_by_frame_processing_gives(monkeypatch):
+    # FaceMesh runs on a second thread, one frame behind the pose model: the landmarks
+    # must be those of process() frame by frame, levelling and all, in order.
+    import threading
+
+    frames = _rom_frames(6.5, 24)  # the head turning, so the face crop moves
+    with MediaPipeLandmarker(video_mode=True) as lm:
+        lm.set_camera_roll(4.0)
+        one_by_one = [lm.process(f.rgb, f.t_s) for f in frames]
+    face_threads: set[str] = set()
+    with MediaPipeLandmarker(video_mode=True) as lm:
+        face_step = lm._face_step
+
+        def recorded(step):
+            face_threads.add(threading.current_thread().name)
+            return face_step(step)
+
+        monkeypatch.setattr(lm, "_face_step", recorded)
+        lm.set_camera_roll(4.0)
+        streamed = list(lm.process_stream(frames))
+    assert [f for f, _ in streamed] == frames
+    assert len(face_threads) == 1 and face_threads.pop().startswith("posture-face")
+    for a, (_, b) in zip(one_by_one, streamed, strict=True):
+        assert a.pose is not None and a.face is not None and a.t_s == b.t_s
+        np.testing.assert_array_equal(a.pose.image_xy, b.pose.image_xy)
+        np.testing.assert_array_equal(a.face.xyz, b.face.xyz)
+    assert _face_threads() == []
+
+
+def test_a_failing_face_stage_ends_the_stream_with_its_error_and_its_thread(monkeypatch):
+    frames = _rom_frames(0.0, 6)
+    with MediaPipeLandmarker(video_mode=True) as lm:
+        face_step, calls = lm._face_step, []
+
+        def failing(step):
+            calls.append(step.t_s)
+            if len(calls) == 3:
+                raise RuntimeError("face model failed")
+            return face_step(step)
+
+        monkeypatch.setattr(lm, "_face_step", failing)
+        got = []
+        with pytest.raises(RuntimeError, match="face model failed"):
+            for item in lm.process_stream(frames):
+                got.append(item)
+        assert len(got) == 2  # the frames before the failing one were handed out
+        assert _face_threads() == []
+        # Stopping early (the caller's error, Ctrl-C) also waits for the face thread.
+        monkeypatch.setattr(lm, "_face_step", face_step)
+        stream = lm.process_stream(frames)
+        next(stream)
+        stream.close()
+        assert _face_threads() == []

@@ -13,9 +13,11 @@ One instance serves one stream (MediaPipe's video mode needs increasing times).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -103,6 +105,28 @@ class Box:
         return shift > ROI_HYSTERESIS * other.size or abs(self.size - other.size) > (
             ROI_HYSTERESIS * other.size
         )
+
+
+class _HasPixels(Protocol):
+    rgb: np.ndarray
+    t_s: float
+
+
+FrameT = TypeVar("FrameT", bound=_HasPixels)
+
+
+@dataclass(frozen=True)
+class _PoseStep:
+    """One frame after the pose model: what the face stage and the result need."""
+
+    view: np.ndarray  # the picture the models see (levelled when a camera roll is set)
+    to_view: np.ndarray | None  # 2x3 map from the frame's pixels to the view's; None: same
+    frame_w: int
+    frame_h: int
+    t_s: float
+    pose: PoseLandmarks | None
+    people: int | None
+    face_epoch: int  # the face crop is forgotten when this changes (see _forget_face)
 
 
 def _square(centre: np.ndarray, side: float) -> Box:
@@ -256,7 +280,9 @@ class MediaPipeLandmarker:
             else None
         )
         self._roi: Box | None = None
-        self._face_roi: Box | None = None
+        self._face_roi: Box | None = None  # touched by the face stage only
+        self._face_epoch = 0  # the pose stage's count of "forget the face crop"
+        self._face_epoch_seen = 0  # ... and the face stage's
         self._last_centre: np.ndarray | None = None
         self._next_search_t = -np.inf
         self._search_backoff_s = REACQUIRE_INTERVAL_S
@@ -302,7 +328,8 @@ class MediaPipeLandmarker:
 
     def _lose_track(self) -> None:
         """Forget where the subject was: the next frame searches the whole picture."""
-        self._roi = self._face_roi = self._last_centre = None
+        self._roi = self._last_centre = None
+        self._forget_face()
         self._next_search_t = -np.inf
         self._reuses_left = 0
 
@@ -434,21 +461,57 @@ class MediaPipeLandmarker:
     def process(self, rgb: np.ndarray, t_s: float) -> FrameLandmarks:
         """Landmarks of the followed subject in one upright RGB frame (levelled first when
         a camera roll is set), in the frame's pixels."""
-        if not self._roll_deg:
-            self._take_follow_request(None)
-            return self._process(rgb, t_s)
-        levelled, to_levelled = _levelled(rgb, self._roll_deg)
-        self._take_follow_request(to_levelled)
-        lm = self._process(levelled, t_s)
-        to_frame = _inverse_affine(to_levelled)
-        return FrameLandmarks(
-            lm.t_s,
-            rgb.shape[1],
-            rgb.shape[0],
-            None if lm.pose is None else _pose_mapped(lm.pose, to_frame),
-            None if lm.face is None else _face_mapped(lm.face, to_frame),
-            lm.people_in_view,
-        )
+        step = self._pose_step(rgb, t_s)
+        return _frame_landmarks(step, self._face_step(step))
+
+    def process_stream(
+        self, frames: Iterable[FrameT], overlap: bool = True
+    ) -> Iterator[tuple[FrameT, FrameLandmarks]]:
+        """Each frame (anything with ``rgb`` and ``t_s``) with its landmarks, in order;
+        the same landmarks as :meth:`process` frame by frame.
+
+        In video mode FaceMesh runs on a second thread, on one frame while the pose
+        model takes the next (MediaPipe releases the GIL while its graph runs), so a
+        frame costs about the pose model's time instead of both models' on two cores.
+        The next frame is therefore taken before a frame is handed out; ``overlap=False``
+        takes frames one at a time (for a caller that decides, from each result,
+        whether to go on).
+        """
+        if not (overlap and self._video_mode and self._face is not None):
+            for frame in frames:
+                yield frame, self.process(frame.rgb, frame.t_s)
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="posture-face") as pool:
+            pending: tuple[FrameT, _PoseStep, Future[FaceLandmarks | None]] | None = None
+            for frame in frames:
+                step = self._pose_step(frame.rgb, frame.t_s)
+                face_job = pool.submit(self._face_step, step)
+                if pending is not None:
+                    yield pending[0], _frame_landmarks(pending[1], pending[2].result())
+                pending = (frame, step, face_job)
+            if pending is not None:
+                yield pending[0], _frame_landmarks(pending[1], pending[2].result())
+        # leaving the block (also on close() or an error) waits for the face thread
+
+    def _pose_step(self, rgb: np.ndarray, t_s: float) -> _PoseStep:
+        """The pose stage of one frame: levelling, people search, tracking."""
+        view, to_view = (rgb, None) if not self._roll_deg else _levelled(rgb, self._roll_deg)
+        self._take_follow_request(to_view)
+        pose, people = self._track_subject(view, t_s)
+        h, w = rgb.shape[:2]
+        return _PoseStep(view, to_view, w, h, t_s, pose, people, self._face_epoch)
+
+    def _face_step(self, step: _PoseStep) -> FaceLandmarks | None:
+        """The face stage of one frame (FaceMesh on a crop around the pose's head)."""
+        if step.face_epoch != self._face_epoch_seen:
+            self._face_roi = None
+            self._face_epoch_seen = step.face_epoch
+        return self._track_face(step.view, step.pose)
+
+    def _forget_face(self) -> None:
+        """The face stage forgets its crop from the next frame the pose stage hands it
+        (the stages may run on different threads, so the pose stage never touches it)."""
+        self._face_epoch += 1
 
     def _take_follow_request(self, to_view: np.ndarray | None) -> None:
         """Apply a pending follow_near() in the pixels the models will see."""
@@ -459,13 +522,17 @@ class MediaPipeLandmarker:
         centre = np.array([x, y], dtype=float)
         if to_view is not None:
             centre = to_view[:, :2] @ centre + to_view[:, 2]
-        self._face_roi = None
+        self._forget_face()
         self._last_centre = centre
         self._roi = _square(centre, size_px) if size_px else None
         self._next_search_t = -np.inf
         self._reuses_left = 0
 
-    def _process(self, rgb: np.ndarray, t_s: float) -> FrameLandmarks:
+    def _track_subject(
+        self, rgb: np.ndarray, t_s: float
+    ) -> tuple[PoseLandmarks | None, int | None]:
+        """The followed subject's pose in ``rgb`` (None: nobody) and, when they were
+        counted on this frame, the number of people in view."""
         if not self._video_mode:  # unrelated stills: nothing carries over between calls
             self._lose_track()
         h, w = rgb.shape[:2]
@@ -498,8 +565,7 @@ class MediaPipeLandmarker:
                 self._next_count_t = self._count_due_after(t_s)
         if people is not None:
             self.max_people_seen = max(self.max_people_seen, people)
-        face = self._track_face(rgb, pose)
-        return FrameLandmarks(t_s, w, h, pose, face, people)
+        return pose, people
 
     @staticmethod
     def _count_due_after(t_s: float) -> float:
@@ -583,6 +649,16 @@ class MediaPipeLandmarker:
         if face is None and not self._video_mode:
             face = _face_from_result(_run(self._face, rgb), Box(0, 0, w, h), w, h)
         return face
+
+
+def _frame_landmarks(step: _PoseStep, face: FaceLandmarks | None) -> FrameLandmarks:
+    """A frame's landmarks in the frame's own pixels (mapped back from a levelled view)."""
+    pose = step.pose
+    if step.to_view is not None:
+        to_frame = _inverse_affine(step.to_view)
+        pose = None if pose is None else _pose_mapped(pose, to_frame)
+        face = None if face is None else _face_mapped(face, to_frame)
+    return FrameLandmarks(step.t_s, step.frame_w, step.frame_h, pose, face, step.people)
 
 
 def _crop(rgb: np.ndarray, box: Box, extend_edges: bool = False) -> tuple[np.ndarray, Box]:
