@@ -6,6 +6,7 @@ import math
 import os
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +34,8 @@ from posture.signals.rom import ROM_KEYS, Neutral, find_neutral, range_of_motion
 STATIC_KEYS = ("cva_deg", "head_tilt_deg", "shoulder_tilt_deg")
 MIN_ROM_DURATION_S = 1.0
 DOMINANT_VIEW_FRACTION = 0.7
+# Frames handed to the measuring thread and not yet collected (each holds its picture).
+MAX_FRAMES_MEASURING = 4
 
 
 @dataclass(frozen=True)
@@ -174,17 +177,35 @@ def measure_frames(
     (see ``MediaPipeLandmarker.process_stream``); False when the frames' iterator must
     not be asked for a frame before the previous one was measured.
     """
-    out: list[FrameMeasurement] = []
     trunk = SteadyTrunkYaw()
+
+    def measure(frame: Frame, lm: FrameLandmarks) -> FrameMeasurement:
+        m = measure_with_options(lm, options, trunk)
+        if on_frame is not None:
+            on_frame(frame, lm, m)
+        return m
+
+    out: list[FrameMeasurement] = []
     landmarker.set_camera_roll(options.camera_roll_deg)
     stream = landmarker.process_stream(frames, overlap)
     try:
-        for frame, lm in stream:
-            m = measure_with_options(lm, options, trunk)
-            out.append(m)
-            if on_frame is not None:
-                on_frame(frame, lm, m)
-            progress.advance()
+        if not overlap:
+            for frame, lm in stream:
+                out.append(measure(frame, lm))
+                progress.advance()
+        else:
+            # The angles (and the hook: drawing, writing) run on a thread of their own,
+            # in order, while this one waits on the pose model.
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="posture-measure") as pool:
+                jobs: deque[Future[FrameMeasurement]] = deque()
+                for frame, lm in stream:
+                    jobs.append(pool.submit(measure, frame, lm))
+                    while jobs and (jobs[0].done() or len(jobs) > MAX_FRAMES_MEASURING):
+                        out.append(jobs.popleft().result())
+                        progress.advance()
+                while jobs:
+                    out.append(jobs.popleft().result())
+                    progress.advance()
     finally:
         stream.close()  # waits for the face model's thread
         landmarker.set_camera_roll(0.0)  # a landmarker shared with other callers
