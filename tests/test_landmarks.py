@@ -10,6 +10,7 @@ import pytest
 from posture.landmarks.mediapipe_adapter import (
     MIRRORED,
     Box,
+    CropBuffer,
     MediaPipeLandmarker,
     _crop,
     _placed,
@@ -142,6 +143,34 @@ def test_a_crop_inside_the_frame_is_a_copy_and_one_outside_is_padded_grey():
     assert padded.shape == (20, 20, 3) and at == Box(-5.0, -5.0, 15.0, 15.0)
     assert np.all(padded[:5] == 110) and np.all(padded[:, :5] == 110)
     np.testing.assert_array_equal(padded[5:, 5:], img[:15, :15])
+
+
+def test_a_crop_into_a_buffer_reuses_its_picture_and_gives_the_same_pixels():
+    # The tracked subject's crop is written into one picture frame after frame; a
+    # padded crop must not keep the last frame's pixels in its grey border.
+    img = np.arange(40 * 60 * 3, dtype=np.uint32).reshape(40, 60, 3).astype(np.uint8)
+    buffer = CropBuffer()
+    boxes = [Box(10.0, 5.0, 30.0, 25.0), Box(-5.0, -5.0, 15.0, 15.0), Box(40.0, 25.0, 60.0, 45.0)]
+    pictures = []
+    for box in boxes:
+        got, at = _crop(img, box, into=buffer)
+        expected, expected_at = _crop(img, box)
+        np.testing.assert_array_equal(got, expected)
+        assert at == expected_at and got.flags.c_contiguous
+        pictures.append(got)
+    assert pictures[0] is pictures[1] is pictures[2]  # one 20x20 picture, reused
+    assert buffer.picture(10, 20) is not pictures[0] and buffer.picture(10, 20).shape == (10, 20, 3)
+
+
+def test_a_model_reading_the_pixels_in_place_gives_what_a_copy_gives():
+    import mediapipe as mp
+
+    img = person_image()
+    with mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1) as pose:
+        copied = _run(pose, img).pose_landmarks
+        in_place = _run(pose, img, by_reference=True).pose_landmarks
+    assert img.flags.writeable  # the caller's array is left as it was
+    assert [(p.x, p.y) for p in copied.landmark] == [(p.x, p.y) for p in in_place.landmark]
 
 
 def _as_rolled_camera(img: np.ndarray, roll_deg: float) -> tuple[np.ndarray, np.ndarray]:

@@ -186,7 +186,7 @@ def _xyz(landmark_list: Any) -> np.ndarray:
     return np.array([[p.x, p.y, p.z] for p in landmark_list.landmark], dtype=float)
 
 
-def _run(solution: Any, rgb: np.ndarray) -> SimpleNamespace:
+def _run(solution: Any, rgb: np.ndarray, by_reference: bool = False) -> SimpleNamespace:
     """One call of a MediaPipe legacy solution (Pose, FaceMesh) on an RGB image.
 
     What ``SolutionBase.process`` does, without the two costs it adds to every call
@@ -194,7 +194,12 @@ def _run(solution: Any, rgb: np.ndarray) -> SimpleNamespace:
     'presence', which nothing here reads). Uses the solution's internals as in
     mediapipe 0.10.21, the pinned version; the outputs are attributes named after the
     graph's output streams (None when the graph gave none).
+    ``by_reference``: MediaPipe reads the (C-contiguous) pixels in place instead of
+    copying them; the graph has finished with them when this returns.
     """
+    if by_reference:
+        rgb = rgb.view()
+        rgb.flags.writeable = False  # read-only data is taken by reference
     solution._graph_outputs.clear()
     ((stream, stream_type),) = solution._input_stream_type_info.items()
     solution._simulated_timestamp += 33333  # as process() does: a 30 fps clock
@@ -280,6 +285,7 @@ class MediaPipeLandmarker:
             else None
         )
         self._roi: Box | None = None
+        self._pose_crop = CropBuffer()  # the tracked subject's crop, every frame
         self._face_roi: Box | None = None  # touched by the face stage only
         self._face_epoch = 0  # the pose stage's count of "forget the face crop"
         self._face_epoch_seen = 0  # ... and the face stage's
@@ -619,12 +625,13 @@ class MediaPipeLandmarker:
 
     def _track_pose(self, rgb: np.ndarray) -> PoseLandmarks | None:
         assert self._roi is not None
-        crop, box = _crop(rgb, self._roi)
-        pose = _pose_from_result(_run(self._pose, crop), box, crop.shape[1], crop.shape[0])
+        crop, box = _crop(rgb, self._roi, into=self._pose_crop)
+        w, h = crop.shape[1], crop.shape[0]
+        pose = _pose_from_result(_run(self._pose, crop, by_reference=True), box, w, h)
         if pose is None:
             # A moved crop invalidates the model's own tracking region for one call;
             # the next call re-detects, so try once more before calling the subject lost.
-            pose = _pose_from_result(_run(self._pose, crop), box, crop.shape[1], crop.shape[0])
+            pose = _pose_from_result(_run(self._pose, crop, by_reference=True), box, w, h)
         if pose is None:
             self._roi = None  # lost: search the whole frame next time
             return None
@@ -661,9 +668,25 @@ def _frame_landmarks(step: _PoseStep, face: FaceLandmarks | None) -> FrameLandma
     return FrameLandmarks(step.t_s, step.frame_w, step.frame_h, pose, face, step.people)
 
 
-def _crop(rgb: np.ndarray, box: Box, extend_edges: bool = False) -> tuple[np.ndarray, Box]:
+class CropBuffer:
+    """One picture reused for a crop taken on every frame (the tracked subject's):
+    writing into memory already in use costs less than a new array every frame."""
+
+    def __init__(self) -> None:
+        self._picture: np.ndarray | None = None
+
+    def picture(self, height: int, width: int) -> np.ndarray:
+        if self._picture is None or self._picture.shape[:2] != (height, width):
+            self._picture = np.empty((height, width, 3), dtype=np.uint8)
+        return self._picture
+
+
+def _crop(
+    rgb: np.ndarray, box: Box, extend_edges: bool = False, into: CropBuffer | None = None
+) -> tuple[np.ndarray, Box]:
     """Crop ``box`` out of ``rgb``; parts outside the frame are filled with grey (with
-    ``extend_edges``: with the frame's edge pixels repeated outwards).
+    ``extend_edges``: with the frame's edge pixels repeated outwards). ``into``: write
+    the crop into that buffer's picture (valid until its next use) instead of a new one.
 
     Keeping the crop square and padded (rather than clipped) gives the models the
     context they expect when the person fills or leaves the frame.
@@ -672,7 +695,11 @@ def _crop(rgb: np.ndarray, box: Box, extend_edges: bool = False) -> tuple[np.nda
     x0, y0 = int(np.floor(box.x0)), int(np.floor(box.y0))
     x1, y1 = int(np.ceil(box.x1)), int(np.ceil(box.y1))
     if 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h:  # inside the frame: no grey to fill
-        inside = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+        if into is None:
+            inside = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+        else:
+            inside = into.picture(y1 - y0, x1 - x0)
+            inside[...] = rgb[y0:y1, x0:x1]
         return inside, Box(float(x0), float(y0), float(x1), float(y1))
     ix0, iy0, ix1, iy1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
     if extend_edges and ix1 > ix0 and iy1 > iy0:
@@ -681,7 +708,12 @@ def _crop(rgb: np.ndarray, box: Box, extend_edges: bool = False) -> tuple[np.nda
         border = (iy0 - y0, y1 - iy1, ix0 - x0, x1 - ix1)
         extended = cv2.copyMakeBorder(rgb[iy0:iy1, ix0:ix1], *border, cv2.BORDER_REPLICATE)
         return extended, Box(float(x0), float(y0), float(x1), float(y1))
-    canvas = np.full((max(y1 - y0, 1), max(x1 - x0, 1), 3), 110, dtype=np.uint8)
+    size = (max(y1 - y0, 1), max(x1 - x0, 1))
+    if into is None:
+        canvas = np.full((*size, 3), 110, dtype=np.uint8)
+    else:
+        canvas = into.picture(*size)
+        canvas.fill(110)
     if ix1 > ix0 and iy1 > iy0:
         canvas[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0] = rgb[iy0:iy1, ix0:ix1]
     return canvas, Box(
