@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -174,15 +175,25 @@ def measure_frames(
     file: closing a video while it is being decoded crashes the process. The
     landmarker levels frames by the options' camera roll during the call only.
     ``overlap``: the face model runs on one frame while the pose model takes the next
-    (see ``MediaPipeLandmarker.process_stream``); False when the frames' iterator must
-    not be asked for a frame before the previous one was measured.
+    (see ``MediaPipeLandmarker.process_stream``), and the angles and ``on_frame`` run
+    on a thread of their own, frame by frame in order (``on_frame`` must not need the
+    caller's thread); after an error no further frame reaches ``on_frame``. False when
+    the frames' iterator must not be asked for a frame before the previous one was
+    measured: everything then runs on the caller's thread.
     """
     trunk = SteadyTrunkYaw()
+    failed = threading.Event()  # set on the first error: later frames skip the hook
 
     def measure(frame: Frame, lm: FrameLandmarks) -> FrameMeasurement:
-        m = measure_with_options(lm, options, trunk)
-        if on_frame is not None:
-            on_frame(frame, lm, m)
+        if failed.is_set():
+            raise CancelledError
+        try:
+            m = measure_with_options(lm, options, trunk)
+            if on_frame is not None:
+                on_frame(frame, lm, m)
+        except BaseException:
+            failed.set()
+            raise
         return m
 
     out: list[FrameMeasurement] = []
@@ -198,14 +209,18 @@ def measure_frames(
             # in order, while this one waits on the pose model.
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="posture-measure") as pool:
                 jobs: deque[Future[FrameMeasurement]] = deque()
-                for frame, lm in stream:
-                    jobs.append(pool.submit(measure, frame, lm))
-                    while jobs and (jobs[0].done() or len(jobs) > MAX_FRAMES_MEASURING):
+                try:
+                    for frame, lm in stream:
+                        jobs.append(pool.submit(measure, frame, lm))
+                        while jobs and (jobs[0].done() or len(jobs) > MAX_FRAMES_MEASURING):
+                            out.append(jobs.popleft().result())
+                            progress.advance()
+                    while jobs:
                         out.append(jobs.popleft().result())
                         progress.advance()
-                while jobs:
-                    out.append(jobs.popleft().result())
-                    progress.advance()
+                except BaseException:
+                    failed.set()  # here too (Ctrl-C, progress): the queued frames are dropped
+                    raise
     finally:
         stream.close()  # waits for the face model's thread
         landmarker.set_camera_roll(0.0)  # a landmarker shared with other callers
@@ -241,7 +256,8 @@ def analyze_source(
     ``workers``: processes for one video file, in time chunks (see posture.parallel;
     each further process holds its own models, ~450 MB). One process is used for
     photos, cameras, clips under 2 s per process, and with an annotated video or an
-    ``on_frame`` hook (they need the frames in order).
+    ``on_frame`` hook (they need the frames in order). ``on_frame`` is called in frame
+    order on a worker thread (see :func:`measure_frames`).
     """
     if workers > 1 and annotated_path is None and on_frame is None:
         from posture.parallel import analyze_in_parallel, plan_chunks

@@ -59,10 +59,38 @@ def test_frames_are_measured_and_handed_to_the_hook_in_order(overlap):
 
 
 def test_a_failing_hook_stops_the_measuring_with_its_error():
+    # Writing the annotated video fails: no later frame may reach the writer.
+    called: list[int] = []
+
     def hook(frame, lm, m):
+        called.append(frame.index)
         if frame.index == 3:
             raise OSError("disk full")
 
     with pytest.raises(OSError, match="disk full"):
         measure_frames(_frames(), _Landmarks(), AnalysisOptions(), NullProgress(), hook)
+    assert called == [0, 1, 2, 3]
+    assert _threads() == []
+
+
+class _Interrupting(NullProgress):
+    def __init__(self) -> None:
+        self.count = 0
+
+    def advance(self, n: int = 1) -> None:
+        self.count += n
+        if self.count == 2:
+            raise KeyboardInterrupt
+
+
+def test_an_interrupt_on_the_callers_thread_drops_the_frames_queued_for_the_hook():
+    called: list[int] = []
+
+    def hook(frame, lm, m):
+        called.append(frame.index)
+
+    with pytest.raises(KeyboardInterrupt):
+        measure_frames(_frames(), _Landmarks(), AnalysisOptions(), _Interrupting(), hook)
+    # At most the frames already handed over when Ctrl-C came, never the whole video.
+    assert called == list(range(len(called))) and len(called) < len(ROTATIONS_DEG)
     assert _threads() == []
