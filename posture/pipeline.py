@@ -256,8 +256,8 @@ def analyze_source(
     ``workers``: processes for one video file, in time chunks (see posture.parallel;
     each further process holds its own models, ~450 MB). One process is used for
     photos, cameras, clips under 2 s per process, and with an annotated video or an
-    ``on_frame`` hook (they need the frames in order). ``on_frame`` is called in frame
-    order on a worker thread (see :func:`measure_frames`).
+    ``on_frame`` hook (they need the frames in order). For a video, ``on_frame`` is
+    called in frame order on a worker thread (see :func:`measure_frames`).
     """
     if workers > 1 and annotated_path is None and on_frame is None:
         from posture.parallel import analyze_in_parallel, plan_chunks
@@ -292,7 +292,8 @@ def analyze_source(
             frames = source.frames() if is_image else prefetch(source.frames())
             before = lm.max_people_seen
             lm.max_people_seen = 0
-            measurements = measure_frames(frames, lm, options, progress, hook)
+            # A photo is one frame: nothing to overlap, no threads to start.
+            measurements = measure_frames(frames, lm, options, progress, hook, not is_image)
             people_max = lm.max_people_seen
             lm.max_people_seen = max(before, people_max)
         finally:

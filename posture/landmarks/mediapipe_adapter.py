@@ -528,11 +528,9 @@ class MediaPipeLandmarker:
         centre = np.array([x, y], dtype=float)
         if to_view is not None:
             centre = to_view[:, :2] @ centre + to_view[:, 2]
-        self._forget_face()
+        self._lose_track()
         self._last_centre = centre
         self._roi = _square(centre, size_px) if size_px else None
-        self._next_search_t = -np.inf
-        self._reuses_left = 0
 
     def _track_subject(
         self, rgb: np.ndarray, t_s: float
@@ -681,6 +679,13 @@ class CropBuffer:
         return self._picture
 
 
+def _picture(height: int, width: int, into: CropBuffer | None) -> np.ndarray:
+    """An RGB picture to write a crop into: ``into``'s, or a new one."""
+    if into is None:
+        return np.empty((height, width, 3), dtype=np.uint8)
+    return into.picture(height, width)
+
+
 def _crop(
     rgb: np.ndarray, box: Box, extend_edges: bool = False, into: CropBuffer | None = None
 ) -> tuple[np.ndarray, Box]:
@@ -695,11 +700,8 @@ def _crop(
     x0, y0 = int(np.floor(box.x0)), int(np.floor(box.y0))
     x1, y1 = int(np.ceil(box.x1)), int(np.ceil(box.y1))
     if 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h:  # inside the frame: no grey to fill
-        if into is None:
-            inside = np.ascontiguousarray(rgb[y0:y1, x0:x1])
-        else:
-            inside = into.picture(y1 - y0, x1 - x0)
-            inside[...] = rgb[y0:y1, x0:x1]
+        inside = _picture(y1 - y0, x1 - x0, into)
+        inside[...] = rgb[y0:y1, x0:x1]
         return inside, Box(float(x0), float(y0), float(x1), float(y1))
     ix0, iy0, ix1, iy1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
     if extend_edges and ix1 > ix0 and iy1 > iy0:
@@ -708,12 +710,8 @@ def _crop(
         border = (iy0 - y0, y1 - iy1, ix0 - x0, x1 - ix1)
         extended = cv2.copyMakeBorder(rgb[iy0:iy1, ix0:ix1], *border, cv2.BORDER_REPLICATE)
         return extended, Box(float(x0), float(y0), float(x1), float(y1))
-    size = (max(y1 - y0, 1), max(x1 - x0, 1))
-    if into is None:
-        canvas = np.full((*size, 3), 110, dtype=np.uint8)
-    else:
-        canvas = into.picture(*size)
-        canvas.fill(110)
+    canvas = _picture(max(y1 - y0, 1), max(x1 - x0, 1), into)
+    canvas.fill(110)
     if ix1 > ix0 and iy1 > iy0:
         canvas[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0] = rgb[iy0:iy1, ix0:ix1]
     return canvas, Box(
