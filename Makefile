@@ -15,7 +15,7 @@ SYNTH_APT_PACKAGES := libegl1 libegl-mesa0 libgl1-mesa-dri libosmesa6
 .PHONY: run test lint format bench bench-live accuracy sysdeps test-sysdeps synth install clean
 
 run: install
-	$(BIN)/streamlit run app/streamlit_app.py
+	$(BIN)/streamlit run app/streamlit_app.py --server.address localhost --browser.gatherUsageStats false
 
 test: install test-sysdeps
 	$(BIN)/ruff check .
