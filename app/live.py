@@ -44,7 +44,12 @@ from posture.pipeline import (
     measure_with_options,
 )
 from posture.report import Report
-from posture.signals.rom import HEAD_KEYS, MIN_EXCURSION_DEG, NEUTRAL_BAND_DEG
+from posture.signals.rom import (
+    HEAD_KEYS,
+    LOST_NEAR_PEAK_FRACTION,
+    MIN_EXCURSION_DEG,
+    NEUTRAL_BAND_DEG,
+)
 
 # Frames are scaled to this long side before the models (the speed target is set at 640x480).
 LIVE_MAX_SIDE_PX = 640
@@ -107,6 +112,8 @@ class LiveStatus:
     done: bool
     calibration: str | None = None  # the camera profile applied, if any
     calibration_problem: str | None = None  # why the chosen profile is not applied
+    # Directions whose peak is only a lower bound: the head went past what the camera follows.
+    at_least: tuple[str, ...] = ()
 
 
 def framing_problem(rgb: np.ndarray, lm: FrameLandmarks, m: FrameMeasurement) -> str | None:
@@ -181,6 +188,8 @@ class _MovementTracker:
     peak_deg: float = 0.0
     started_s: float | None = None
     peak_frame: np.ndarray | None = None
+    last_excursion_deg: float | None = None  # the latest reading's excursion
+    lost_near_peak: bool = False  # the head was lost while well on the way to its peak
 
 
 @dataclass
@@ -248,6 +257,7 @@ class LiveProtocol:
             self._neutral: dict[str, float] | None = None
             self._tracker = _MovementTracker()
             self._peaks: dict[str, float | None] = {m[0]: None for m in MOVEMENTS}
+            self._at_least: set[str] = set()
             self._hint: str | None = None
             self._problem_since: float | None = None
             self._last_t: float | None = None
@@ -282,7 +292,7 @@ class LiveProtocol:
             out = draw_overlay(rgb, lm, values)
             if self._step < len(STEP_NAMES) - 1:
                 self._measurements.append(m)
-                self._advance(t_s, values, out)
+                self._advance(t_s, values, out, m.head_lost)
             self._frame_times.append(time.perf_counter())
             self._draw_prompt(out)
             return out, m
@@ -303,7 +313,9 @@ class LiveProtocol:
 
         return MediaPipeLandmarker(video_mode=True, pose_every=LIVE_POSE_EVERY)
 
-    def _advance(self, t_s: float, values: dict[str, float | None], out: np.ndarray) -> None:
+    def _advance(
+        self, t_s: float, values: dict[str, float | None], out: np.ndarray, head_lost: bool
+    ) -> None:
         step = STEP_NAMES[self._step]
         if step == "framing":
             if self._hint is not None:
@@ -316,7 +328,7 @@ class LiveProtocol:
             if self._update_neutral(t_s, values):
                 self._key_frames["neutral"] = out.copy()
         else:
-            self._update_movement(t_s, values, out)
+            self._update_movement(t_s, values, out, head_lost)
 
     def _next(self, t_s: float) -> None:
         self._step += 1
@@ -340,24 +352,38 @@ class LiveProtocol:
         return False
 
     def _update_movement(
-        self, t_s: float, values: dict[str, float | None], out: np.ndarray
+        self, t_s: float, values: dict[str, float | None], out: np.ndarray, head_lost: bool
     ) -> None:
         key, angle, _, sign = MOVEMENTS[self._step - 2]
         tr = self._tracker
         v = values.get(angle)
+        if v is None and head_lost and tr.last_excursion_deg is not None:
+            # Lost on the way out: the head went further than the camera follows.
+            near = max(MIN_EXCURSION_DEG, LOST_NEAR_PEAK_FRACTION * tr.peak_deg)
+            tr.lost_near_peak |= tr.last_excursion_deg >= near
         if v is not None and self._neutral is not None:
             excursion = sign * (v - self._neutral[angle])
+            tr.last_excursion_deg = excursion
             if excursion > tr.peak_deg:
                 tr.peak_deg, tr.peak_frame = excursion, out.copy()
             back = excursion <= max(RETURN_MIN_DEG, RETURN_FRACTION * tr.peak_deg)
             if tr.peak_deg >= MIN_EXCURSION_DEG and back:
-                self._peaks[key] = round(tr.peak_deg, 1)
-                if tr.peak_frame is not None:
-                    self._key_frames[key] = tr.peak_frame
-                self._next(t_s)
+                self._finish_movement(key, t_s)
                 return
         if tr.started_s is not None and t_s - tr.started_s > self.step_timeout_s:
-            self._next(t_s)
+            if tr.lost_near_peak:  # never came back into view: keep what was seen, as a bound
+                self._finish_movement(key, t_s)
+            else:
+                self._next(t_s)
+
+    def _finish_movement(self, key: str, t_s: float) -> None:
+        tr = self._tracker
+        self._peaks[key] = round(tr.peak_deg, 1)
+        if tr.lost_near_peak:
+            self._at_least.add(key)
+        if tr.peak_frame is not None:
+            self._key_frames[key] = tr.peak_frame
+        self._next(t_s)
 
     def _draw_prompt(self, out: np.ndarray) -> None:
         step = STEP_NAMES[self._step]
@@ -397,6 +423,7 @@ class LiveProtocol:
                 done=step == "done",
                 calibration=self._applied.calibration,
                 calibration_problem=self._calibration_problem,
+                at_least=tuple(k for k in self._peaks if k in self._at_least),
             )
 
     def key_frames(self) -> dict[str, np.ndarray]:

@@ -93,9 +93,18 @@ def _status_md(proc: LiveProtocol) -> str:
     lines = [f"**Step {s.step_index + 1} of {s.n_steps}: {s.prompt}**"]
     if s.quality_hint and not s.done:
         lines.append(f":warning: {s.quality_hint}")
-    done = [f"{ROM_LABELS[k]} {v:.0f}°" for k, v in s.peaks_deg.items() if v is not None]
+    done = [
+        f"{ROM_LABELS[k]} {'at least ' if k in s.at_least else ''}{v:.0f}°"
+        for k, v in s.peaks_deg.items()
+        if v is not None
+    ]
     if done:
         lines.append("Detected so far: " + ", ".join(done))
+    if s.at_least:
+        lines.append(
+            ":information_source: Your head moved further than the camera could follow, so "
+            "the value marked *at least* is a lower bound, not your full range."
+        )
     if s.calibration_problem:
         lines.append(f":warning: Measuring without camera calibration. {s.calibration_problem}")
     elif s.calibration:

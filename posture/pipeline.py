@@ -30,7 +30,13 @@ from posture.landmarks.types import FaceLandmarks, FrameLandmarks, PoseLandmarks
 from posture.progress import NullProgress, Progress
 from posture.report import Report
 from posture.signals.filters import OneEuroFilter, clean_series
-from posture.signals.rom import ROM_KEYS, Neutral, find_neutral, range_of_motion
+from posture.signals.rom import (
+    ROM_KEYS,
+    Neutral,
+    directions_at_limit,
+    find_neutral,
+    range_of_motion,
+)
 
 STATIC_KEYS = ("cva_deg", "head_tilt_deg", "shoulder_tilt_deg")
 MIN_ROM_DURATION_S = 1.0
@@ -383,8 +389,16 @@ def assemble_report(
 
     warnings = list(decode_warnings)
     rom, neutral = _rom(t, clean, options, is_image, warnings)
+    at_least: dict[str, float] = {}
+    if neutral is not None:
+        followed = {k: np.where(np.isfinite(raw[k]), clean[k], np.nan) for k in ANGLE_KEYS}
+        lost = np.array([m.head_lost for m in measurements], dtype=bool)
+        at_least = directions_at_limit(followed, neutral, lost, rom)
+        rom = {**rom, **at_least}
+        warnings += [at_least_warning(k, v) for k, v in at_least.items()]
     summary = {k: _median_or_none(clean[k]) for k in STATIC_KEYS}
     summary["rom"] = rom
+    summary["rom_at_least"] = list(at_least)
     n_valid = sum(m.valid for m in measurements)
     warnings += _quality_warnings(measurements, raw, people_max, is_image)
     duration = float(t[-1] - t[0]) if len(t) > 1 else 0.0
@@ -421,6 +435,25 @@ def assemble_report(
         "warnings": warnings,
     }
     return Report(input_d, _dominant_view(measurements), frames, summary, quality, [], extra)
+
+
+ROM_MOVEMENT_WORDS = {
+    "rotation_left_deg": "Turning the head to the left",
+    "rotation_right_deg": "Turning the head to the right",
+    "flexion_deg": "Bending the head forward",
+    "extension_deg": "Bending the head back",
+    "lateral_flexion_left_deg": "Tilting the head to the left",
+    "lateral_flexion_right_deg": "Tilting the head to the right",
+}
+
+
+def at_least_warning(rom_key: str, lower_bound_deg: float) -> str:
+    """The sentence for a direction whose peak is only a lower bound."""
+    return (
+        f"{ROM_MOVEMENT_WORDS[rom_key]}: at least {lower_bound_deg:.0f} deg. The head moved "
+        "further than the camera could follow, so the full range is not known and it is "
+        "not judged."
+    )
 
 
 def _rom(

@@ -59,6 +59,11 @@ def validate_report(d: dict[str, Any]) -> list[str]:
         v = rom.get(k, "missing")
         if not (v is None or (isinstance(v, int | float) and 0 <= v <= 180)):
             errs.append(f"summary.rom.{k}")
+    at_least = s.get("rom_at_least", [])
+    if not isinstance(at_least, list) or not all(
+        k in ROM_KEYS and isinstance(rom.get(k), int | float) for k in at_least
+    ):
+        errs.append("summary.rom_at_least")
     q = d.get("quality", {})
     vf = q.get("valid_frame_fraction")
     if not isinstance(vf, int | float) or not 0 <= vf <= 1:

@@ -377,3 +377,45 @@ def test_a_rolled_sample_frame_is_roll_corrected_in_the_live_frame_function(tmp_
     corrected = tilt(rolled, "rolled")
     assert uncorrected - level_camera == pytest.approx(-roll_deg, abs=1.5)
     assert corrected == pytest.approx(level_camera, abs=1.0)
+
+
+def test_a_turn_lost_past_the_camera_is_at_least_and_said(monkeypatch):
+    """Rotation left goes to 85 deg but the head is lost past 55: the protocol keeps the
+    last reading as a lower bound, says so on the page, and the report never calls it
+    reduced."""
+
+    def motion(t: float):
+        rot, flex, lat = _protocol_motion(t)
+        if rot > 0:
+            rot = rot / 60.0 * 85.0
+        return (None if rot > 55.0 else rot), flex, lat
+
+    def fake_measure(lm, view=None, roll=0.0, focal=None, **calibration):
+        rot, flex, lat = motion(lm.t_s)
+        lost = rot is None
+        return FrameMeasurement(
+            lm.t_s, True, "front", "trunk",
+            head_rotation_deg=rot,
+            head_flexion_deg=None if lost else flex,
+            head_lateral_flexion_deg=None if lost else lat,
+            head_in_camera_deg=None if lost else (rot, flex, lat), trunk_yaw_deg=0.0,
+            head_lost=lost,
+        )  # fmt: skip
+
+    monkeypatch.setattr(pipeline, "measure_frame", fake_measure)
+    monkeypatch.setattr(live, "framing_problem", lambda rgb, lm, m: None)
+    proc = LiveProtocol(step_timeout_s=6.0, landmarker_factory=FakeLandmarker)
+    _run(proc, 2.0 + 4.0 * len(MOVEMENTS) + 1.0)
+    s = proc.status()
+    assert s.done
+    assert s.at_least == ("rotation_left_deg",)
+    assert 45.0 <= s.peaks_deg["rotation_left_deg"] <= 55.5
+    assert "at least" in _status_md(proc)
+    report = proc.report().to_dict()
+    assert report["summary"]["rom_at_least"] == ["rotation_left_deg"]
+    assert any("at least" in w for w in report["quality"]["warnings"])
+    from posture.clinical import build_findings
+
+    left = next(f for f in build_findings(report) if f["id"] == "rom.rotation_left")
+    assert "less than usual" not in left["patient_text"]
+    assert "at least" in left["patient_text"]

@@ -590,3 +590,25 @@ def test_summary_lines_end_with_a_disclaimer() -> None:
 def test_build_findings_docstring_example_runs() -> None:
     result = doctest.testmod(findings_module)
     assert result.attempted >= 1 and result.failed == 0
+
+
+def test_rom_at_least_is_never_called_reduced_nor_compared() -> None:
+    report = {
+        "input": {"kind": "video"},
+        "quality": {"valid_frame_fraction": 1.0},
+        "summary": {
+            "rom": {"rotation_left_deg": 57.0, "rotation_right_deg": 80.0},
+            "rom_at_least": ["rotation_left_deg"],
+        },
+    }
+    findings = build_findings(report, age_years=35)
+    left = next(f for f in findings if f["id"] == "rom.rotation_left")
+    assert left["severity"] == "info"
+    assert "at least 57 deg" in left["patient_text"]
+    assert "less than usual" not in left["patient_text"]
+    ids = {f["id"] for f in findings}
+    assert "asymmetry.rotation" not in ids  # 57 vs 80 would otherwise be a 23 deg asymmetry
+    # The same value without the bound is called reduced: the flag is what changes it.
+    report["summary"]["rom_at_least"] = []
+    plain = next(f for f in build_findings(report, age_years=35) if f["id"] == "rom.rotation_left")
+    assert plain["severity"] == "attention"

@@ -154,3 +154,41 @@ def test_no_still_start_falls_back_to_first_second():
 def test_neutral_is_none_without_head_angles():
     t = np.arange(0, 3, 0.1)
     assert find_neutral(t, {k: np.full(t.size, np.nan) for k in HEAD_KEYS}) is None
+
+
+def _turn_series(t: np.ndarray, peak_deg: float, lost_above_deg: float | None):
+    """A head turn to ``peak_deg`` and back; readings past ``lost_above_deg`` are lost."""
+    x = peak_deg * np.sin(np.pi * np.clip((t - 1.0) / 3.0, 0, 1)) ** 2
+    lost = np.zeros(t.size, bool) if lost_above_deg is None else x > lost_above_deg
+    seen = np.where(lost, np.nan, x)
+    series = {k: np.zeros_like(t) for k in HEAD_KEYS}
+    series["head_rotation_deg"] = seen
+    return series, lost
+
+
+def test_direction_lost_near_its_peak_is_at_least_the_last_reading():
+    from posture.signals.rom import directions_at_limit
+
+    t = np.arange(0, 5, 1 / 30)
+    series, lost = _turn_series(t, 85.0, lost_above_deg=58.0)
+    neutral = find_neutral(t, series)
+    rom = range_of_motion(series, neutral)
+    bounds = directions_at_limit(series, neutral, lost, rom)
+    assert set(bounds) == {"rotation_left_deg"}
+    # The bound is what was seen (just under 58), never the unseen 85 or an interpolation.
+    assert 55.0 <= bounds["rotation_left_deg"] <= 58.0
+
+
+def test_followed_turn_and_a_brief_early_loss_are_not_at_least():
+    from posture.signals.rom import directions_at_limit
+
+    t = np.arange(0, 5, 1 / 30)
+    series, lost = _turn_series(t, 85.0, lost_above_deg=None)
+    neutral = find_neutral(t, series)
+    rom = range_of_motion(series, neutral)
+    assert directions_at_limit(series, neutral, lost, rom) == {}
+    # Lost for three frames at ~15 deg on the way to a followed 85 deg peak.
+    i = int(np.argmax(series["head_rotation_deg"] > 15.0))
+    lost[i : i + 3] = True
+    series["head_rotation_deg"][i : i + 3] = np.nan
+    assert directions_at_limit(series, neutral, lost, rom) == {}

@@ -82,11 +82,28 @@ def real_change(
 
 
 def summary_values(report: Mapping[str, Any]) -> dict[str, float | None]:
-    """CVA and ROM values of a report (None where not measured; NaN and non-numbers -> None)."""
+    """CVA and ROM values of a report that findings may act on (None where not measured;
+    NaN and non-numbers -> None). A ROM value that is only a lower bound ("at least", see
+    :func:`at_least_values`) is None here: no label, asymmetry or change is built on it."""
     summary = report.get("summary") or {}
     rom = summary.get("rom") or {}
+    bounded = at_least_values(report)
     out = {"cva_deg": number_or_none(summary.get("cva_deg"))}
-    out.update({k: number_or_none(rom.get(k)) for k in ROM_METRICS})
+    out.update({k: None if k in bounded else number_or_none(rom.get(k)) for k in ROM_METRICS})
+    return out
+
+
+def at_least_values(report: Mapping[str, Any]) -> dict[str, float]:
+    """ROM directions whose value is a lower bound: the head moved further than the camera
+    could follow (``summary.rom_at_least``), with that bound in degrees."""
+    summary = report.get("summary") or {}
+    rom = summary.get("rom") or {}
+    keys = summary.get("rom_at_least") or []
+    out = {}
+    for k in keys if isinstance(keys, list) else []:
+        v = number_or_none(rom.get(k)) if k in ROM_METRICS else None
+        if v is not None:
+            out[k] = v
     return out
 
 

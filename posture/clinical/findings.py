@@ -25,6 +25,7 @@ from posture.clinical.change import (
     Change,
     ErrorDeg,
     asymmetry,
+    at_least_values,
     change_threshold_deg,
     compare_reports,
     error_for,
@@ -242,6 +243,41 @@ def _rom_finding(c: Classification, error_deg: float) -> dict[str, Any]:
         patient,
         " ".join(clinician.split()),
         (*n.sources, "ritthipravat2024", "hall_robinson2004"),
+    )
+
+
+def _rom_at_least_finding(
+    metric: str, bound_deg: float, age_years: int | None, sex: str | None
+) -> dict[str, Any]:
+    """A direction the camera lost before its end: a lower bound, never called reduced."""
+    c = classify_rom(metric, bound_deg, age_years, sex)
+    assert c is not None
+    what = METRIC_LABELS[metric]
+    n = c.norm
+    if c.is_normal:
+        patient = (
+            f"{what.capitalize()}: at least {_deg(bound_deg)}, within the usual range (usual: "
+            f"about {n.reference_deg:.0f} deg). Your head moved further than the camera could "
+            "follow, so the full range was not measured."
+        )
+    else:
+        patient = (
+            f"{what.capitalize()}: at least {_deg(bound_deg)}. Your head moved further than "
+            "the camera could follow, so the full range is not known and is not judged. To "
+            "measure it, face the camera squarely and keep your shoulders still."
+        )
+    clinician = (
+        f"{metric} >= {bound_deg:.1f} deg (lower bound): the head was lost near the end of "
+        "this movement (face past what the models follow), so the peak was not seen. Not "
+        f"classified against {n.describe()}; not used for asymmetry or change."
+    )
+    return _finding(
+        f"rom.{metric.removesuffix('_deg')}",
+        "info",
+        [_ev(metric, bound_deg, f"at least; {n.describe()}")],
+        patient,
+        clinician,
+        (*n.sources, "product_rule"),
     )
 
 
@@ -676,7 +712,11 @@ def build_findings(
         cva = classify_cva(values["cva_deg"])
         if cva is not None:
             out.append(_cva_finding(cva, error_for("cva_deg", measured_error_deg)))
+        bounded = at_least_values(report)
         for metric in ROM_METRICS:
+            if metric in bounded:
+                out.append(_rom_at_least_finding(metric, bounded[metric], age_years, sex))
+                continue
             c = classify_rom(metric, values[metric], age_years, sex)
             if c is not None:
                 rom[metric] = c
@@ -692,7 +732,12 @@ def build_findings(
                 asymmetries.append(a)
                 out.append(_asymmetry_finding(a))
         missing = _not_measured(
-            {**values, "head_tilt_deg": head_tilt, "shoulder_tilt_deg": shoulder_tilt}, kind
+            {
+                **{k: v for k, v in values.items() if k not in bounded},
+                "head_tilt_deg": head_tilt,
+                "shoulder_tilt_deg": shoulder_tilt,
+            },
+            kind,
         )
         if missing:
             out.append(missing)

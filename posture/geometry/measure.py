@@ -54,10 +54,14 @@ class FrameMeasurement:
     # re-referenced to its steady trunk (see ``with_trunk_yaw``).
     head_in_camera_deg: tuple[float, float, float] | None = field(default=None, repr=False)
     trunk_yaw_deg: float | None = field(default=None, repr=False)
+    # A person was in view but the head's angles could not be measured (face turned
+    # past what the models follow, or hidden): a range-of-motion peak next to such frames
+    # is only a lower bound (``posture.signals.rom.directions_at_limit``).
+    head_lost: bool = field(default=False, repr=False)
 
     def to_dict(self) -> dict:
         """The contract's per-frame fields only."""
-        hidden = {"head_in_camera_deg", "trunk_yaw_deg"}
+        hidden = {"head_in_camera_deg", "trunk_yaw_deg", "head_lost"}
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in hidden}
 
     def with_trunk_yaw(self, trunk_yaw_deg: float | None) -> FrameMeasurement:
@@ -166,6 +170,7 @@ def measure_frame(
     m = FrameMeasurement(
         lm.t_s, valid, view, "camera", **values,
         head_in_camera_deg=head_in_camera, trunk_yaw_deg=own_trunk_yaw,
+        head_lost=pose is not None and head_in_camera is None,
     )  # fmt: skip
     trunk_yaw = trunk_yaw_deg if trunk_yaw_deg is not None else own_trunk_yaw
     return m.with_trunk_yaw(trunk_yaw)

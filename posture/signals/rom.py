@@ -76,3 +76,63 @@ def range_of_motion(series: dict[str, np.ndarray], neutral: Neutral) -> dict[str
         out[positive] = round(peak_pos, 1) if peak_pos >= MIN_EXCURSION_DEG else None
         out[negative] = round(peak_neg, 1) if peak_neg >= MIN_EXCURSION_DEG else None
     return out
+
+
+# A direction's peak is only a lower bound when the head was lost while it was at least
+# this share of the way to that peak (and past MIN_EXCURSION_DEG): the head went on
+# turning where the camera could not follow it.
+LOST_NEAR_PEAK_FRACTION = 0.5
+ROM_DIRECTIONS: dict[str, tuple[str, str]] = {
+    "head_rotation_deg": ("rotation_left_deg", "rotation_right_deg"),
+    "head_flexion_deg": ("flexion_deg", "extension_deg"),
+    "head_lateral_flexion_deg": ("lateral_flexion_left_deg", "lateral_flexion_right_deg"),
+}
+
+
+def directions_at_limit(
+    series: dict[str, np.ndarray],
+    neutral: Neutral,
+    head_lost: np.ndarray,
+    rom: dict[str, float | None],
+) -> dict[str, float]:
+    """ROM keys whose value is only "at least", with that lower bound (deg): the head was
+    lost (a person in view, no head angle) right after or before a reading well on the way
+    to that direction's peak.
+
+    ``series`` holds the per-frame angles with NaN where the head was not measured (not
+    interpolated across the loss); ``head_lost`` marks the frames where it was lost.
+    """
+    lost = np.asarray(head_lost, dtype=bool)
+    if not lost.any():
+        return {}
+    out: dict[str, float] = {}
+    for key, (positive, negative) in ROM_DIRECTIONS.items():
+        x = series[key] - neutral.values_deg[key]
+        edges = _readings_beside_losses(x, lost)
+        for sign, rom_key in ((1.0, positive), (-1.0, negative)):
+            peak = rom.get(rom_key)
+            near = sign * edges
+            threshold = max(MIN_EXCURSION_DEG, LOST_NEAR_PEAK_FRACTION * (peak or 0.0))
+            last_seen = float(np.nanmax(near, initial=-np.inf)) if near.size else -np.inf
+            if last_seen >= threshold:
+                out[rom_key] = round(max(peak or 0.0, last_seen), 1)
+    return {k: out[k] for k in ROM_KEYS if k in out}
+
+
+def _readings_beside_losses(x: np.ndarray, lost: np.ndarray) -> np.ndarray:
+    """The last finite reading before, and the first after, each run of lost frames."""
+    finite = np.isfinite(x)
+    idx = np.flatnonzero(finite)
+    if not idx.size:
+        return np.array([])
+    starts = np.flatnonzero(lost & ~np.r_[False, lost[:-1]])
+    ends = np.flatnonzero(lost & ~np.r_[lost[1:], False])
+    values = []
+    for a, b in zip(starts, ends, strict=True):
+        before = idx[idx < a]
+        after = idx[idx > b]
+        if before.size:
+            values.append(x[before[-1]])
+        if after.size:
+            values.append(x[after[0]])
+    return np.array(values, dtype=float)
