@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from posture.errors import PostureError
 from posture.geometry.rotations import FACING_CAMERA, compose_head_angles, decompose_head_angles
 
 FACE_MODEL_PATH = Path(__file__).resolve().parent / "data" / "face_model.npz"
@@ -39,11 +40,25 @@ class FaceModel:
 
 
 @lru_cache(maxsize=1)
-def load_face_model(path: Path = FACE_MODEL_PATH) -> FaceModel:
-    with np.load(path) as z:
-        down, up = (float(g) for g in z["pitch_gain"])
-        zero = float(z["pitch_zero_deg"]) if "pitch_zero_deg" in z else 0.0
-        return FaceModel(z["template"].astype(float), z["rigid"], (down, up), zero)
+def load_face_model(path: Path | None = None) -> FaceModel:
+    """The fitted face model (FACE_MODEL_PATH by default); PostureError when the file is
+    missing or unreadable: an incomplete installation, never replaced by defaults."""
+    path = FACE_MODEL_PATH if path is None else path
+    try:
+        with np.load(path) as z:
+            down, up = (float(g) for g in z["pitch_gain"])
+            zero = float(z["pitch_zero_deg"]) if "pitch_zero_deg" in z else 0.0
+            return FaceModel(z["template"].astype(float), z["rigid"], (down, up), zero)
+    except FileNotFoundError as err:
+        raise PostureError(
+            f"The head-pose model file {path} is missing: the posture installation is "
+            "incomplete, reinstall posture."
+        ) from err
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise PostureError(
+            f"The head-pose model file {path} cannot be read ({err}): the posture "
+            "installation is incomplete, reinstall posture."
+        ) from err
 
 
 def undo_perspective(xyz: np.ndarray, focal_px: float, principal_px: np.ndarray) -> np.ndarray:

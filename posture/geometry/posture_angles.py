@@ -22,10 +22,12 @@ ear-shoulder angle reads about 12 deg too high and is never reported as CVA.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from posture.errors import PostureError
 from posture.geometry.trunk import View
 from posture.landmarks.types import (
     LEFT_EAR,
@@ -39,15 +41,44 @@ from posture.landmarks.types import (
 CVA_MODEL_PATH = Path(__file__).resolve().parent / "data" / "cva_model.json"
 
 
-def _load_c7_fractions() -> tuple[float, float]:
-    """(backwards, up) C7 offsets fitted by benchmarks/fit_cva_model.py; defaults before a fit."""
-    if not CVA_MODEL_PATH.exists():
-        return 0.30, 0.20
-    model = json.loads(CVA_MODEL_PATH.read_text())
-    return float(model["c7_back_fraction"]), float(model["c7_up_fraction"])
+@lru_cache(maxsize=1)
+def _load_c7_fractions(path: Path | None = None) -> tuple[float, float]:
+    """(backwards, up) C7 offsets fitted by benchmarks/fit_cva_model.py (CVA_MODEL_PATH by
+    default); PostureError when the file is missing or unreadable: an incomplete
+    installation, never replaced by unfitted defaults."""
+    path = CVA_MODEL_PATH if path is None else path
+    try:
+        model = json.loads(path.read_text())
+        return float(model["c7_back_fraction"]), float(model["c7_up_fraction"])
+    except FileNotFoundError as err:
+        raise PostureError(
+            f"The CVA model file {path} is missing: the posture installation is incomplete, "
+            "reinstall posture."
+        ) from err
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise PostureError(
+            f"The CVA model file {path} cannot be read ({err}): the posture installation is "
+            "incomplete, reinstall posture."
+        ) from err
 
 
-C7_BACK_FRACTION, C7_UP_FRACTION = _load_c7_fractions()
+def __getattr__(name: str) -> float:
+    """C7_BACK_FRACTION and C7_UP_FRACTION, read from the model file on first use: the
+    CLI imports this module to build its parser, where an error would be a traceback.
+    A fit (benchmarks/fit_cva_model.py) assigns them, and then those values are used."""
+    if name in ("C7_BACK_FRACTION", "C7_UP_FRACTION"):
+        return _load_c7_fractions()[name == "C7_UP_FRACTION"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _c7_fractions() -> tuple[float, float]:
+    """(backwards, up): the values a fit assigned to this module, else the model file's."""
+    assigned = globals()
+    if "C7_BACK_FRACTION" in assigned and "C7_UP_FRACTION" in assigned:
+        return assigned["C7_BACK_FRACTION"], assigned["C7_UP_FRACTION"]
+    return _load_c7_fractions()
+
+
 MIN_VISIBILITY = 0.5
 PLAUSIBLE_CVA_DEG = (5.0, 90.0)
 # A subject sitting or standing has the head above the shoulders: the shoulder
@@ -68,7 +99,8 @@ def estimate_c7_px(pose: PoseLandmarks, view: View, camera_roll_deg: float = 0.0
     ear, shoulder = _side_points(pose, view)
     s = float(np.linalg.norm(ear - shoulder))
     back, up = _side_axes(view, camera_roll_deg)
-    return shoulder + s * (C7_BACK_FRACTION * back + C7_UP_FRACTION * up)
+    back_fraction, up_fraction = _c7_fractions()
+    return shoulder + s * (back_fraction * back + up_fraction * up)
 
 
 def cva_deg(pose: PoseLandmarks, view: View, camera_roll_deg: float = 0.0) -> float | None:
