@@ -19,6 +19,7 @@ import json
 import os
 import sys
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,26 +30,49 @@ os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
 
 from synthetic_sets import camera_pitch_deg, camera_roll_deg, ensure_set  # noqa: E402
 
+from posture.errors import InputError  # noqa: E402
 from posture.io.media import ImageSource, open_media  # noqa: E402
 from posture.landmarks.mediapipe_adapter import MediaPipeLandmarker  # noqa: E402
 from posture.pipeline import AnalysisOptions, analyze, analyze_source  # noqa: E402
 
 SHARED = Path(os.environ.get("POSTURE_SHARED_DATA", REPO.parent / "shared" / "data"))
 HEAD_KEYS = ("head_rotation_deg", "head_flexion_deg", "head_lateral_flexion_deg")
+# posture.pipeline.no_person_error's sentence: the one InputError that means "not detected".
+NO_PERSON = "No person was found"
 ROM_KEYS = (
     "rotation_left_deg", "rotation_right_deg", "flexion_deg", "extension_deg",
     "lateral_flexion_left_deg", "lateral_flexion_right_deg",
 )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Crash:
+    """A still whose measurement raised something other than "no person found"."""
+
+    path: Path
+    error: str  # "ExceptionType: message" (first line)
+
+    @classmethod
+    def of(cls, path: Path, exc: BaseException) -> Crash:
+        lines = str(exc).strip().splitlines()
+        return cls(path, f"{type(exc).__name__}: {lines[0][:200] if lines else ''}")
+
+
 class Table:
-    """Rows of error statistics: MAE, RMSE, bias, max, detection rate."""
+    """Rows of error statistics: MAE, RMSE, bias, max, detection rate, and crashes (a
+    crash is never counted as "not detected": it is a broken input or a bug)."""
 
     def __init__(self) -> None:
         self.errors: dict[tuple[str, str], list[float]] = defaultdict(list)
         self.tried: dict[tuple[str, str], int] = defaultdict(int)
+        self.crashed: dict[tuple[str, str], int] = defaultdict(int)
+        self.crashes: dict[Crash, None] = {}  # each crash once, in order
 
-    def add(self, metric: str, group: str, error: float | None) -> None:
+    def add(self, metric: str, group: str, error: float | Crash | None) -> None:
+        if isinstance(error, Crash):
+            self.crashed[(metric, group)] += 1
+            self.crashes[error] = None
+            return
         self.tried[(metric, group)] += 1
         if error is not None and np.isfinite(error):
             self.errors[(metric, group)].append(float(error))
@@ -56,16 +80,21 @@ class Table:
     def print(self, title: str) -> None:
         print(f"\n{title}")
         print(f"{'metric':<34}{'group':<22}{'n':>5}{'MAE':>7}{'RMSE':>7}{'bias':>7}"
-              f"{'max':>7}{'detect':>8}")  # fmt: skip
-        for key in sorted(self.tried):
+              f"{'max':>7}{'detect':>8}{'crashed':>9}")  # fmt: skip
+        for key in sorted(self.tried.keys() | self.crashed.keys()):
             e = np.array(self.errors.get(key, []))
-            n, tried = len(e), self.tried[key]
+            n, tried = len(e), self.tried.get(key, 0)
             if n:
                 stats = (np.mean(np.abs(e)), np.sqrt(np.mean(e**2)), np.mean(e), np.max(np.abs(e)))
                 cells = "".join(f"{v:>7.2f}" for v in stats)
             else:
                 cells = f"{'-':>7}" * 4
-            print(f"{key[0]:<34}{key[1]:<22}{n:>5}{cells}{100 * n / tried:>7.0f}%")
+            detect = f"{100 * n / tried:>7.0f}%" if tried else f"{'-':>8}"
+            print(f"{key[0]:<34}{key[1]:<22}{n:>5}{cells}{detect}{self.crashed.get(key, 0):>9}")
+        if self.crashes:
+            print(f"crashed ({len(self.crashes)}; not counted in 'detect'):")
+            for c in self.crashes:
+                print(f"  {c.path.name}: {c.error}")
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -95,11 +124,27 @@ def _options(truth: dict, calibrated: bool) -> AnalysisOptions:
     )
 
 
-def _measure_still(path: Path, options: AnalysisOptions, lm: MediaPipeLandmarker) -> dict | None:
+def _measure_still(
+    path: Path, options: AnalysisOptions, lm: MediaPipeLandmarker
+) -> dict | Crash | None:
+    """The still's frame; None when no person is found (not detected); a Crash for any
+    other exception (counted and listed by the table, never as "not detected")."""
     try:
         return analyze_source(ImageSource(path), options, landmarker=lm).to_dict()["frames"][0]
-    except Exception:  # noqa: BLE001 - a still where nobody is found counts as not detected
-        return None
+    except InputError as exc:
+        if str(exc).startswith(NO_PERSON):
+            return None
+        return Crash.of(path, exc)
+    except Exception as exc:  # noqa: BLE001 - counted and listed as a crash
+        return Crash.of(path, exc)
+
+
+def _error(frame: dict | Crash | None, key: str, truth: float) -> float | Crash | None:
+    """Measured minus true, None when not measured, the Crash when the still crashed."""
+    if isinstance(frame, Crash):
+        return frame
+    got = frame[key] if frame else None
+    return None if got is None else got - truth
 
 
 def head_stills(records: list[dict], root: Path, lm: MediaPipeLandmarker, table: Table) -> None:
@@ -108,7 +153,7 @@ def head_stills(records: list[dict], root: Path, lm: MediaPipeLandmarker, table:
     for rec in records:
         frame = _measure_still(root / rec["image"], _options(rec, True), lm)
         view = "oblique" if 20 < abs(rec["camera"]["azimuth_deg"]) < 60 else rec["view"]
-        detected = 0.0 if frame and frame["valid"] else None
+        detected = frame if isinstance(frame, Crash) else 0.0 if frame and frame["valid"] else None
         table.add("person detected", view, detected)
         side = "side" if view in ("left", "right") else view
         table.add("person detected", f"{side}, framing {rec['framing']}", detected)
@@ -116,10 +161,8 @@ def head_stills(records: list[dict], root: Path, lm: MediaPipeLandmarker, table:
             continue
         level_unknown = _measure_still(root / rec["image"], _options(rec, False), lm)
         for key in HEAD_KEYS:
-            got = level_unknown[key] if level_unknown else None
-            table.add(key, "camera level unknown", None if got is None else got - rec[key])
-            got = frame[key] if frame else None
-            err = None if got is None else got - rec[key]
+            table.add(key, "camera level unknown", _error(level_unknown, key, rec[key]))
+            err = _error(frame, key, rec[key])
             table.add(key, "all front+oblique", err)
             table.add(key, view, err)
             table.add(key, f"{key[5:9]} {_bin(rec[key], (0, 20, 45, 75))}", err)
@@ -135,8 +178,7 @@ def posture_stills(records, root, lm, table: Table, keys: tuple[str, ...]) -> No
                 truth = rec[key]
                 if key == "cva_deg":  # the camera-side tragus, as the ear landmark is
                     truth = rec["cva_left_deg"] if rec["view"] == "left" else rec["cva_right_deg"]
-                got = frame[key] if frame else None
-                err = None if got is None else got - truth
+                err = _error(frame, key, truth)
                 table.add(key, label, err)
                 if calibrated:
                     table.add(key, f"body {rec['body']['name']}"[:21], err)
@@ -271,13 +313,16 @@ def marker_photo(lm: MediaPipeLandmarker) -> None:
     rows = []
     for name, img in (("as published", rgb), ("face box filled", filled)):
         got = _cva_of_rgb(img, lm)
-        shown = "not measured" if got is None else f"{got:.1f} (error {got - truth:+.1f})"
+        if isinstance(got, Crash):
+            shown = f"CRASHED ({got.error})"
+        else:
+            shown = "not measured" if got is None else f"{got:.1f} (error {got - truth:+.1f})"
         rows.append(f"  {name}: {shown}")
     print(f"\nmarker photo: CVA from the tragus and C7 markers {truth:.1f} deg; posture:")
     print("\n".join(rows))
 
 
-def _cva_of_rgb(rgb: np.ndarray, lm: MediaPipeLandmarker) -> float | None:
+def _cva_of_rgb(rgb: np.ndarray, lm: MediaPipeLandmarker) -> float | Crash | None:
     """The tool's CVA for one RGB photo (side view), None when no person is found."""
     import tempfile
 
@@ -287,6 +332,8 @@ def _cva_of_rgb(rgb: np.ndarray, lm: MediaPipeLandmarker) -> float | None:
         path = Path(tmp) / "photo.png"
         cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
         frame = _measure_still(path, AnalysisOptions(), lm)
+    if isinstance(frame, Crash):
+        return frame
     return None if frame is None or not frame["valid"] else frame["cva_deg"]
 
 

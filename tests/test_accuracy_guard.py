@@ -1,45 +1,252 @@
-"""Accuracy regression guard: a fixed subset of rendered stills and the ROM sample video.
+"""Accuracy regression guard: a fixed subset of rendered stills and two ROM sample videos.
 
-Tolerances (degrees, mean absolute error over the subset unless stated) sit about
-20% above what this subset measured (2026-11-25, session 2, with the median over
-crops for stills: rotation 13.9, lateral flexion 3.4, flexion 11.0, CVA 3.1, head
-tilt 0.74, shoulder tilt 0.57), so a real regression fails here while codec or
-library noise does not. Single stills are
-hard: each one's trunk yaw comes from one pose estimate (no recording to steady
-it), and the rig's thorax may lean, which an upright-trunk model cannot see.
-They are NOT the issue's targets; benchmarks/accuracy.py reports the full picture.
-- head rotation <= 16.5, lateral flexion <= 4.0, flexion <= 13.0 over 8
-  front/oblique stills;
-- CVA <= 4.0 over 6 side views, camera roll given as calibration;
-- head tilt <= 1.0 and shoulder tilt <= 0.75 over 6 front stills, roll given;
-- every still finds the person;
-- ROM sample video: every performed direction within 6.0 of its true peak, and
-  the mean over the six within 3.0 (measured: max 4.9, mean 1.9).
+Each guarded measure is scored by ONE pure function from (truth, measured values) to error
+statistics (``score_stills``, ``score_rom_peaks``, ``score_full_range``), and every limit
+lives in one table, ``TOLERANCES``, with the figure it sits above. An error limit is the
+measured figure x 1.2 or + 1 deg, whichever is larger; a slope (least squares, measured on
+true) must lie within 1 +- 0.2 (wider when the measured slope is further from 1), so a real
+regression fails here while codec or library noise does not. Measured at commit 5f9273f on
+2026-12-05 (stills: median over crops, camera roll and focal length given):
+
+    measure (stills)                      measured (MAE, slope)   limits
+    head rotation (5 front-view head)     3.50, 0.87              4.5, 0.77-1.23
+    head rotation (3 oblique head)        30.5, 0.45              36.6, 0.8-1.2 (xfail)
+    head lateral flexion (8 head)         3.23, 1.10              4.3, 0.8-1.2
+    head flexion (8 head)                 10.0, 1.04              12.0, 0.8-1.2
+    CVA (6 side views)                    2.37, 0.99              3.4, 0.8-1.2
+    head tilt (6 front)                   0.79, 0.98              1.8, 0.8-1.2
+    shoulder tilt (6 front + 5 head)      0.53, 1.18              1.6, 0.72-1.28
+    ROM sample video, max / mean error    5.3 / 1.5               6.4 / 2.5
+    full-range clip, max / frame MAE      2.3 / 4.9 (*)           3.3 / 5.9
+
+(*) with the head-pose network for large turns (uncommitted at 5f9273f); without it the
+clip's turns are lost at about 56 deg (error 29.6). With that network the 5 front-view
+head stills measured rotation MAE 4.92, slope 1.19 (over the 4.5 limit): update the row
+when it lands.
+
+Every still must find the person and measure each value (``missing`` 0).
+
+The guard can fail: ``test_fake_outputs_fail_every_guarded_measure`` scores outputs made
+from the truth itself (a constant 0, a constant equal to the truth's mean, the truth scaled
+by 0.5) and requires every measure to fail. An error limit alone cannot tell a 0.5x output
+from a good one when the truths are small next to the measured error (flexion), nor a
+constant 0 when the truths are all near 0 (the front stills' shoulders are level): every
+still measure therefore also guards its slope (a constant has slope 0, a 0.5x output 0.5),
+and shoulder tilt also takes the front-view head stills, whose shoulders tilt by up to
+3.6 deg. Head rotation on the oblique stills is NOT yet good enough for such a guard (slope
+0.45, error worse than a constant 0): its slope is a strict xfail (``KNOWN_SHORT``).
+
+Single stills are hard: each one's trunk yaw comes from one pose estimate (no recording to
+steady it), and the rig's thorax may lean, which an upright-trunk model cannot see. These
+are NOT the issue's targets; benchmarks/accuracy.py reports the full picture.
+
+To update after an intended change in accuracy (e.g. a new head-pose model): run
+``.venv/bin/python tests/test_accuracy_guard.py``, which prints every statistic next to its
+limit, then edit the matching row of ``TOLERANCES`` (figure, commit, date) and this table.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pytest
 
-from posture.io.media import ImageSource
-from posture.landmarks.mediapipe_adapter import MediaPipeLandmarker
-from posture.pipeline import AnalysisOptions, analyze, analyze_source
-
-pytestmark = pytest.mark.slow
 DATA = Path(__file__).resolve().parent / "data" / "regression"
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_videos"
+FULL_RANGE = SAMPLES / "rom_full_range.mp4"
+
+# -- the tolerance table ---------------------------------------------------------------------
+# measure -> statistic -> limit: a number is the largest allowed value, a pair the allowed
+# range. Rule: an error limit is the measured figure x 1.2 or + 1 deg, whichever is larger
+# (rounded up to 0.1); a slope must lie within 1 +- max(0.2, |1 - measured| + 0.1).
+# Each comment gives the figures the limits sit above, with the commit and date measured.
+TOLERANCES: dict[str, dict[str, float | tuple[float, float]]] = {
+    # 5f9273f 2026-12-05: MAE 3.50, slope 0.87
+    "head_rotation": {"missing": 0, "mae": 4.5, "slope": (0.77, 1.23)},
+    # 5f9273f 2026-12-05: MAE 30.5, slope 0.45 (KNOWN_SHORT: fails its slope)
+    "head_rotation_oblique": {"missing": 0, "mae": 36.6, "slope": (0.8, 1.2)},
+    # 5f9273f 2026-12-05: MAE 3.23, slope 1.10
+    "head_lateral_flexion": {"missing": 0, "mae": 4.3, "slope": (0.8, 1.2)},
+    # 5f9273f 2026-12-05: MAE 10.0, slope 1.04
+    "head_flexion": {"missing": 0, "mae": 12.0, "slope": (0.8, 1.2)},
+    # 5f9273f 2026-12-05: MAE 2.37, slope 0.99
+    "cva": {"missing": 0, "mae": 3.4, "slope": (0.8, 1.2)},
+    # 5f9273f 2026-12-05: MAE 0.79, slope 0.98
+    "head_tilt": {"missing": 0, "mae": 1.8, "slope": (0.8, 1.2)},
+    # 5f9273f 2026-12-05: MAE 0.53, slope 1.18
+    "shoulder_tilt": {"missing": 0, "mae": 1.6, "slope": (0.72, 1.28)},
+    # 5f9273f 2026-12-05: max 5.3, mean 1.5 (sample_videos/rom_front.mp4)
+    "rom_sample_video": {"missing": 0, "max": 6.4, "mean": 2.5},
+    # Measured on the clip benchmarks/rom_full_range.py --make-guard-clip renders (not yet in
+    # sample_videos), 2026-12-05. 5f9273f + the head-pose network (uncommitted): left 82.8,
+    # right 82.3 (true 85, 80), max error 2.3, frame MAE 4.9, none "at least" or reduced.
+    # 5f9273f alone fails it: left 55.4, right 57.6, both "at least", frame MAE 10.8.
+    "rom_full_range": {"missing": 0, "max": 3.3, "frame_mae": 5.9, "reduced": 0},
+}
+# Statistics the product does not meet yet (xfail, strict: a pass fails the run, so the
+# table gets updated when they are fixed).
+KNOWN_SHORT: dict[tuple[str, str], str] = {
+    ("head_rotation_oblique", "slope"): (
+        "slope 0.45 at 5f9273f: oblique stills' rotation is far too small (37.9 -> 14.1, "
+        "56.6 -> 6.7, 3.8 -> -14.1 deg; trunk yaw from one photo); the guard cannot yet tell "
+        "a 0.5x output there"
+    ),
+}
 
 
-@pytest.fixture(scope="module")
-def measured() -> list[tuple[dict, dict]]:
-    truth = json.loads((DATA / "truth.json").read_text())
+class StillMeasure(NamedTuple):
+    subset: Callable[[dict], bool]  # which regression stills
+    key: str  # the frame's key
+    truth: Callable[[dict], float]  # a record's true value
+
+
+def _kind(kind: str, *views: str) -> Callable[[dict], bool]:
+    return lambda r: r["kind"] == kind and (not views or r["view"] in views)
+
+
+def _truth(key: str) -> Callable[[dict], float]:
+    return lambda r: r[key]
+
+
+# Head rotation is split by view: the oblique stills fail it (KNOWN_SHORT). Shoulder tilt
+# also takes the front-view head stills (shoulders tilted up to 3.6 deg): the front stills'
+# shoulders are level (|truth| <= 0.8), where a constant 0 would pass any error limit.
+STILL_MEASURES: dict[str, StillMeasure] = {
+    "head_rotation": StillMeasure(
+        _kind("head", "front"), "head_rotation_deg", _truth("head_rotation_deg")
+    ),
+    "head_rotation_oblique": StillMeasure(
+        _kind("head", "oblique"), "head_rotation_deg", _truth("head_rotation_deg")
+    ),
+    "head_lateral_flexion": StillMeasure(
+        _kind("head"), "head_lateral_flexion_deg", _truth("head_lateral_flexion_deg")
+    ),
+    "head_flexion": StillMeasure(_kind("head"), "head_flexion_deg", _truth("head_flexion_deg")),
+    # the camera-side tragus, as the ear landmark is
+    "cva": StillMeasure(
+        _kind("side"),
+        "cva_deg",
+        lambda r: r["cva_left_deg"] if r["view"] == "left" else r["cva_right_deg"],
+    ),
+    "head_tilt": StillMeasure(_kind("front"), "head_tilt_deg", _truth("head_tilt_deg")),
+    "shoulder_tilt": StillMeasure(
+        lambda r: _kind("front")(r) or _kind("head", "front")(r),
+        "shoulder_tilt_deg",
+        _truth("shoulder_tilt_deg"),
+    ),
+}
+
+
+# -- scoring: pure functions of (truth, measured) --------------------------------------------
+
+
+def score_stills(truth: Sequence[float], measured: Sequence[float | None]) -> dict[str, float]:
+    """Stills not measured (``missing``), mean absolute error, and the slope of the
+    least-squares line measured = a + slope * truth (over the measured stills)."""
+    pairs = [(t, m) for t, m in zip(truth, measured, strict=True) if m is not None]
+    out = {"missing": float(len(truth) - len(pairs)), "mae": np.inf, "slope": np.nan}
+    if len(pairs) >= 2:
+        t, m = np.array(pairs, dtype=float).T
+        out["mae"] = float(np.mean(np.abs(m - t)))
+        out["slope"] = float(np.polyfit(t, m, 1)[0])
+    return out
+
+
+def score_rom_peaks(
+    truth: Mapping[str, float | None], measured: Mapping[str, float | None]
+) -> dict[str, float]:
+    """Over the directions the truth performed: how many were not measured, and the
+    largest and mean absolute error of the measured peaks."""
+    errors = [
+        abs(measured[k] - v)
+        for k, v in truth.items()
+        if v is not None and measured.get(k) is not None
+    ]
+    performed = sum(v is not None for v in truth.values())
+    return {
+        "missing": float(performed - len(errors)),
+        "max": float(max(errors, default=np.inf)),
+        "mean": float(np.mean(errors)) if errors else np.inf,
+    }
+
+
+def reduced_directions(
+    rom: Mapping[str, float | None], at_least: Sequence[str], directions: Sequence[str]
+) -> list[str]:
+    """Of ``directions``, those the findings call less than usual (posture.clinical)."""
+    from posture.clinical import build_findings
+
+    report = {
+        "quality": {"valid_frame_fraction": 1.0},
+        "summary": {"rom": dict(rom), "rom_at_least": list(at_least)},
+    }
+    text = {f["id"]: f["patient_text"] for f in build_findings(report)}
+    return [
+        k for k in directions if "less than usual" in text.get(f"rom.{k.removesuffix('_deg')}", "")
+    ]
+
+
+def score_full_range(truth: Mapping, measured: Mapping) -> dict[str, float]:
+    """The full-range rotation clip: ``score_rom_peaks`` over its performed directions,
+    the per-frame rotation MAE (truth interpolated at the measured frames' times, lost
+    frames left out), and how many directions with a true peak >= 70 deg the findings
+    call reduced.
+
+    ``truth``: the clip's truth JSON (``rom``, ``frames``); ``measured``: ``rom``,
+    ``rom_at_least``, and per frame ``t`` and ``rotation`` (None where not measured).
+    """
+    out = score_rom_peaks(truth["rom"], measured["rom"])
+    t_true = [f["t"] for f in truth["frames"]]
+    rot_true = [f["head_rotation_deg"] for f in truth["frames"]]
+    seen = [
+        (t, r) for t, r in zip(measured["t"], measured["rotation"], strict=True) if r is not None
+    ]
+    if seen:
+        t, r = np.array(seen, dtype=float).T
+        out["frame_mae"] = float(np.mean(np.abs(r - np.interp(t, t_true, rot_true))))
+    else:
+        out["frame_mae"] = np.inf
+    wide = [k for k, v in truth["rom"].items() if v is not None and v >= 70.0]
+    out["reduced"] = float(len(reduced_directions(measured["rom"], measured["rom_at_least"], wide)))
+    return out
+
+
+def failures(
+    measure: str, stats: Mapping[str, float], only: Sequence[str] | None = None
+) -> list[str]:
+    """The statistics of ``measure`` (or ``only`` these) outside their limits in
+    ``TOLERANCES`` (NaN fails)."""
+    out = []
+    for stat, limit in TOLERANCES[measure].items():
+        if only is not None and stat not in only:
+            continue
+        lo, hi = limit if isinstance(limit, tuple) else (-np.inf, limit)
+        value = stats[stat]
+        if not lo <= value <= hi:
+            out.append(f"{measure} {stat} {value:.3g} outside [{lo:g}, {hi:g}]")
+    return out
+
+
+# -- measuring through the product's code path ------------------------------------------------
+
+
+def regression_truth() -> list[dict]:
+    return json.loads((DATA / "truth.json").read_text())
+
+
+def measure_stills() -> list[tuple[dict, dict]]:
+    """Every regression still through ``analyze_source`` (roll and focal length given)."""
+    from posture.io.media import ImageSource
+    from posture.landmarks.mediapipe_adapter import MediaPipeLandmarker
+    from posture.pipeline import AnalysisOptions, analyze_source
+
     out = []
     with MediaPipeLandmarker(video_mode=False) as lm:
-        for rec in truth:
+        for rec in regression_truth():
             options = AnalysisOptions(
                 camera_roll_deg=rec["camera_roll_deg"], focal_px=rec["focal_px"]
             )
@@ -48,45 +255,231 @@ def measured() -> list[tuple[dict, dict]]:
     return out
 
 
-def _mae(pairs: list[tuple[dict, dict]], key: str, truth_key=None) -> float:
-    errors = []
-    for rec, frame in pairs:
-        want = rec[truth_key(rec)] if truth_key else rec[key]
-        assert frame[key] is not None, f"{rec['image']}: {key} not measured"
-        errors.append(frame[key] - want)
-    return float(np.mean(np.abs(errors)))
+def still_values(
+    pairs: Sequence[tuple[dict, dict]], measure: str
+) -> tuple[list[float], list[float | None]]:
+    """(truth, measured) of one still measure over its subset."""
+    m = STILL_MEASURES[measure]
+    chosen = [(r, f) for r, f in pairs if m.subset(r)]
+    return [m.truth(r) for r, _ in chosen], [f[m.key] for _, f in chosen]
 
 
+def measure_rom_sample() -> tuple[dict, dict]:
+    from posture.pipeline import analyze
+
+    truth = json.loads((SAMPLES / "rom_front.truth.json").read_text())["rom"]
+    return truth, analyze(SAMPLES / "rom_front.mp4").to_dict()["summary"]["rom"]
+
+
+def measure_full_range(video: Path = FULL_RANGE) -> tuple[dict, dict]:
+    from posture.pipeline import analyze
+
+    truth = json.loads(video.with_suffix(".truth.json").read_text())
+    report = analyze(video).to_dict()
+    measured = {
+        "rom": report["summary"]["rom"],
+        "rom_at_least": report["summary"]["rom_at_least"],
+        "t": [f["t"] for f in report["frames"]],
+        "rotation": [f["head_rotation_deg"] for f in report["frames"]],
+    }
+    return truth, measured
+
+
+@pytest.fixture(scope="module")
+def measured() -> list[tuple[dict, dict]]:
+    return measure_stills()
+
+
+@pytest.mark.slow
 def test_every_still_finds_the_person(measured):
     assert all(frame["valid"] for _, frame in measured)
 
 
-@pytest.mark.parametrize(
-    ("key", "tolerance"),
-    [("head_rotation_deg", 16.5), ("head_lateral_flexion_deg", 4.0), ("head_flexion_deg", 13.0)],
-)
-def test_head_angles_on_front_and_oblique_stills(measured, key, tolerance):
-    heads = [(r, f) for r, f in measured if r["kind"] == "head"]
-    assert _mae(heads, key) <= tolerance
+def _still_cases() -> list:
+    cases = []
+    for measure in STILL_MEASURES:
+        for stat in TOLERANCES[measure]:
+            short = KNOWN_SHORT.get((measure, stat))
+            marks = [pytest.mark.xfail(strict=True, reason=short)] if short else []
+            cases.append(pytest.param(measure, stat, marks=marks, id=f"{measure}-{stat}"))
+    return cases
 
 
-def test_cva_on_side_views(measured):
-    side = [(r, f) for r, f in measured if r["kind"] == "side"]
-    camera_side = lambda r: "cva_left_deg" if r["view"] == "left" else "cva_right_deg"  # noqa: E731
-    assert _mae(side, "cva_deg", camera_side) <= 4.0
+@pytest.mark.slow
+@pytest.mark.parametrize(("measure", "stat"), _still_cases())
+def test_still_measure_within_tolerance(measured, measure, stat):
+    stats = score_stills(*still_values(measured, measure))
+    assert not failures(measure, stats, [stat]), stats
 
 
-@pytest.mark.parametrize(
-    ("key", "tolerance"), [("head_tilt_deg", 1.0), ("shoulder_tilt_deg", 0.75)]
-)
-def test_tilts_on_front_views(measured, key, tolerance):
-    front = [(r, f) for r, f in measured if r["kind"] == "front"]
-    assert _mae(front, key) <= tolerance
-
-
+@pytest.mark.slow
 def test_rom_sample_video_peaks():
-    truth = json.loads((SAMPLES / "rom_front.truth.json").read_text())["rom"]
-    rom = analyze(SAMPLES / "rom_front.mp4").to_dict()["summary"]["rom"]
-    errors = {k: rom[k] - v for k, v in truth.items() if v is not None}
-    assert all(abs(e) <= 6.0 for e in errors.values()), errors
-    assert np.mean(np.abs(list(errors.values()))) <= 3.0, errors
+    truth, rom = measure_rom_sample()
+    stats = score_rom_peaks(truth, rom)
+    assert not failures("rom_sample_video", stats), (stats, rom)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not FULL_RANGE.exists() or not FULL_RANGE.with_suffix(".truth.json").exists(),
+    reason="sample_videos/rom_full_range.mp4 (+ .truth.json) not made yet: "
+    "benchmarks/rom_full_range.py --make-guard-clip",
+)
+def test_full_range_rotation_clip():
+    """Rotation left 85, right 80: each within its limit of the true peak, and neither
+    called reduced."""
+    truth, measured = measure_full_range()
+    stats = score_full_range(truth, measured)
+    assert not failures("rom_full_range", stats), (stats, measured["rom"], measured["rom_at_least"])
+
+
+# -- the guard can fail ------------------------------------------------------------------------
+
+FAKES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "constant 0": lambda x: np.zeros_like(x),
+    "constant mean of the truth": lambda x: np.full_like(x, np.mean(x)),
+    "truth scaled by 0.5": lambda x: 0.5 * x,
+}
+
+
+def _fake_peaks(rom: Mapping[str, float | None], fake) -> dict[str, float | None]:
+    keys = [k for k, v in rom.items() if v is not None]
+    values = fake(np.array([rom[k] for k in keys], dtype=float))
+    return {**dict.fromkeys(rom), **{k: float(v) for k, v in zip(keys, values, strict=True)}}
+
+
+def fake_scores(fake: Callable[[np.ndarray], np.ndarray]) -> dict[str, dict[str, float]]:
+    """Every guarded measure scored on an output made from its own truth by ``fake``."""
+    out = {}
+    records = regression_truth()
+    for measure, m in STILL_MEASURES.items():
+        truth = np.array([m.truth(r) for r in records if m.subset(r)], dtype=float)
+        out[measure] = score_stills(truth, list(fake(truth)))
+    rom = json.loads((SAMPLES / "rom_front.truth.json").read_text())["rom"]
+    out["rom_sample_video"] = score_rom_peaks(rom, _fake_peaks(rom, fake))
+    # the full-range clip's truth as the guard clip has it (rotation left 85, right 80)
+    t = np.arange(0.0, 12.0, 1 / 30)
+    rotation = np.interp(t, [0, 1.5, 3.5, 4.5, 6.5, 8.5, 9.5, 11.5], [0, 0, 85, 85, 0, -80, -80, 0])
+    full = {
+        "rom": {**dict.fromkeys(rom), "rotation_left_deg": 85.0, "rotation_right_deg": 80.0},
+        "frames": [{"t": a, "head_rotation_deg": b} for a, b in zip(t, rotation, strict=True)],
+    }
+    if FULL_RANGE.with_suffix(".truth.json").exists():
+        full = json.loads(FULL_RANGE.with_suffix(".truth.json").read_text())
+    frames = np.array([f["head_rotation_deg"] for f in full["frames"]], dtype=float)
+    out["rom_full_range"] = score_full_range(
+        full,
+        {
+            "rom": _fake_peaks(full["rom"], fake),
+            "rom_at_least": [],
+            "t": [f["t"] for f in full["frames"]],
+            "rotation": list(fake(frames)),
+        },
+    )
+    return out
+
+
+def test_every_guarded_measure_has_a_tolerance_and_a_fake_score():
+    assert set(fake_scores(FAKES["constant 0"])) == set(TOLERANCES)
+
+
+@pytest.mark.parametrize("fake", list(FAKES))
+def test_fake_outputs_fail_every_guarded_measure(fake):
+    """A constant output and a half-size one must fail EVERY guarded measure: otherwise
+    that measure cannot tell a broken pipeline from a working one."""
+    passing = {m: s for m, s in fake_scores(FAKES[fake]).items() if not failures(m, s)}
+    assert not passing, f"{fake} passes: {passing}"
+
+
+def test_the_true_values_pass_every_guarded_measure():
+    """The other side of the scoring functions: the truth itself passes."""
+    scores = fake_scores(lambda x: np.asarray(x, dtype=float))
+    assert not [f for m, s in scores.items() for f in failures(m, s)]
+
+
+# -- a turn past what the camera follows is "at least", never "reduced" ---------------------
+
+
+def test_a_turn_lost_near_its_peak_is_at_least_and_never_called_reduced():
+    """Rotation left goes to 85 deg but the head is lost past 55: the report keeps 55 as a
+    lower bound (summary.rom_at_least) and the findings never say it is less than usual.
+    Rotation right (80, seen throughout) is an ordinary peak."""
+    from posture.clinical import build_findings
+    from posture.geometry.measure import FrameMeasurement
+    from posture.io.media import MediaInfo
+    from posture.pipeline import AnalysisOptions, assemble_report
+
+    fps = 30.0
+    t = np.arange(0.0, 12.0, 1 / fps)
+    rotation = np.interp(t, [0, 2, 4, 5, 7, 9, 10, 12], [0, 0, 85, 85, 0, -80, -80, 0])
+    frames = []
+    for ti, rot in zip(t, rotation, strict=True):
+        lost = rot > 55.0
+        angles = None if lost else (float(rot), 0.0, 0.0)
+        frames.append(
+            FrameMeasurement(
+                float(ti),
+                True,
+                "front",
+                "trunk",
+                head_rotation_deg=None if lost else float(rot),
+                head_flexion_deg=None if lost else 0.0,
+                head_lateral_flexion_deg=None if lost else 0.0,
+                head_in_camera_deg=angles,
+                trunk_yaw_deg=0.0,
+                head_lost=lost,
+            )  # fmt: skip
+        )
+    info = MediaInfo("turn.mp4", "video", 640, 480, fps, len(t), float(t[-1]))
+    report = assemble_report(info, frames, AnalysisOptions(), 1, []).to_dict()
+    summary = report["summary"]
+    assert summary["rom_at_least"] == ["rotation_left_deg"]
+    assert 45.0 <= summary["rom"]["rotation_left_deg"] <= 56.0
+    assert abs(summary["rom"]["rotation_right_deg"] - 80.0) <= 1.0
+    findings = build_findings(report)
+    left = next(f for f in findings if f["id"] == "rom.rotation_left")
+    assert "at least" in left["patient_text"]
+    for f in findings:
+        if "rotation" in f["id"]:
+            assert "less than usual" not in f["patient_text"], f
+    assert not any(f["id"] == "asymmetry.rotation" for f in findings)
+    assert reduced_directions(summary["rom"], summary["rom_at_least"], ["rotation_left_deg"]) == []
+
+
+# -- the figures, for updating TOLERANCES ------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Print every guarded statistic next to its limit (run from the repository root)."""
+    import argparse
+    import subprocess
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--full-range", type=Path, default=FULL_RANGE, help="the clip to score")
+    args = parser.parse_args(argv)
+
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no", "posture"],
+        capture_output=True, text=True, check=False,
+    ).stdout.strip()  # fmt: skip
+    print(f"commit {commit}{' + uncommitted changes in posture/' if dirty else ''}")
+    pairs = measure_stills()
+    scores = {m: score_stills(*still_values(pairs, m)) for m in STILL_MEASURES}
+    scores["rom_sample_video"] = score_rom_peaks(*measure_rom_sample())
+    if args.full_range.exists():
+        truth, measured = measure_full_range(args.full_range)
+        scores["rom_full_range"] = score_full_range(truth, measured)
+        print("full range:", measured["rom"], "at least:", measured["rom_at_least"])
+    for measure, stats in scores.items():
+        cells = ", ".join(
+            f"{k} {v:.3g} (limit {TOLERANCES[measure].get(k)})" for k, v in stats.items()
+        )
+        flag = "FAILS" if failures(measure, stats) else "ok"
+        print(f"{measure:<22}{flag:<7}{cells}")
+
+
+if __name__ == "__main__":
+    main()
