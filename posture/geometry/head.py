@@ -123,3 +123,90 @@ def eye_centres_px(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     left = np.mean(xyz[list(LEFT_EYE_POINTS), :2], axis=0)
     right = np.mean(xyz[list(RIGHT_EYE_POINTS), :2], axis=0)
     return left, right
+
+
+def ray_corrected(
+    rotation: np.ndarray, centre_px: np.ndarray, focal_px: float, principal_px: np.ndarray
+) -> np.ndarray:
+    """A weak-perspective head rotation (as seen by a camera looking straight at the head's
+    crop) in the real camera's axes: turned by the rotation that takes the optical axis
+    onto the ray through the crop's centre. A head 20 deg off the optical axis would
+    otherwise read 20 deg of yaw or pitch that it does not have."""
+    ray = np.array([*((np.asarray(centre_px, float) - principal_px) / focal_px), 1.0])
+    ray /= np.linalg.norm(ray)
+    z = np.array([0.0, 0.0, 1.0])
+    axis = np.cross(z, ray)
+    s, c = float(np.linalg.norm(axis)), float(ray @ z)
+    if s < 1e-9:
+        return rotation
+    k = axis / s
+    kx = np.array([[0.0, -k[2], k[1]], [k[2], 0.0, -k[0]], [-k[1], k[0], 0.0]])
+    to_ray = np.eye(3) + s * kx + (1.0 - c) * (kx @ kx)
+    return to_ray @ rotation
+
+
+def yaw_from_camera_deg(r_head_cam: np.ndarray) -> float:
+    """How far (deg) the head is turned away from facing the camera, about the camera's
+    vertical (+ = the subject's left)."""
+    return decompose_head_angles(FACING_CAMERA.T @ r_head_cam)[0]
+
+
+def away_from_camera_deg(r_head_cam: np.ndarray) -> float:
+    """How far (deg) the head is turned or bent away from facing the camera: the larger
+    of its yaw and its pitch in the camera's axes."""
+    yaw, pitch, _ = decompose_head_angles(FACING_CAMERA.T @ r_head_cam)
+    return max(abs(yaw), abs(pitch))
+
+
+# The face mesh follows the head well while it faces the camera, and under-reads past
+# about 45 deg (real faces: yaw 12 deg short at 60-75 deg, 19 at 75-90; renders: extension
+# 12-17 deg short at 60) until it loses the face; the head-pose network follows the whole
+# range. Between these angles from the camera (by the network) the head angle moves from
+# the mesh fit to the network's, so that nothing jumps.
+BLEND_FROM_DEG = 35.0
+BLEND_TO_DEG = 55.0
+
+
+def fused_head(r_mesh: np.ndarray | None, r_net: np.ndarray | None) -> np.ndarray | None:
+    """The head frame from the face-mesh fit and the network (either may be missing)."""
+    if r_net is None:
+        return r_mesh
+    if r_mesh is None:
+        return r_net
+    away = away_from_camera_deg(r_net)
+    w = float(np.clip((away - BLEND_FROM_DEG) / (BLEND_TO_DEG - BLEND_FROM_DEG), 0.0, 1.0))
+    if w <= 0.0:
+        return r_mesh
+    if w >= 1.0:
+        return r_net
+    from scipy.spatial.transform import Rotation
+
+    delta = Rotation.from_matrix(r_mesh.T @ r_net).as_rotvec()
+    return r_mesh @ Rotation.from_rotvec(w * delta).as_matrix()
+
+
+# Frames where both the mesh fit and the network are trusted to agree up to a constant:
+# the head within this angle (deg) of facing the camera.
+ALIGN_WITHIN_DEG = 25.0
+ALIGN_MIN_FRAMES = 10
+
+
+def net_alignment(pairs: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray | None:
+    """The constant rotation D (camera axes) with ``mesh ~ D @ net`` over (mesh, net) pairs
+    of one recording's frames near facing the camera, or None with too few.
+
+    Each model has its own idea of a level, straight head (on renders the network reads
+    a neutral head 6 deg more bent than the mesh fit); a recording measured by the mesh at
+    neutral and by the network at the end of a movement would carry that difference into
+    its range of motion. The mean is the chordal one (the SVD projection of the sum)."""
+    kept = [
+        (m, n)
+        for m, n in pairs
+        if away_from_camera_deg(n) <= ALIGN_WITHIN_DEG
+        and away_from_camera_deg(m) <= ALIGN_WITHIN_DEG
+    ]
+    if len(kept) < ALIGN_MIN_FRAMES:
+        return None
+    total = sum(m @ n.T for m, n in kept)
+    u, _, vt = np.linalg.svd(total)
+    return u @ np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt))]) @ vt

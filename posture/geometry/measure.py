@@ -7,7 +7,12 @@ from typing import Literal
 
 import numpy as np
 
-from posture.geometry.head import eye_centres_px, head_frame_from_face
+from posture.geometry.head import (
+    eye_centres_px,
+    fused_head,
+    head_frame_from_face,
+    ray_corrected,
+)
 from posture.geometry.posture_angles import (
     cva_deg,
     head_above_shoulders,
@@ -58,10 +63,18 @@ class FrameMeasurement:
     # past what the models follow, or hidden): a range-of-motion peak next to such frames
     # is only a lower bound (``posture.signals.rom.directions_at_limit``).
     head_lost: bool = field(default=False, repr=False)
+    # The two head models' frames in camera axes (before the upright reference), so that
+    # a recording can align the network to the mesh fit (``realigned``).
+    head_mesh_cam: np.ndarray | None = field(default=None, repr=False, compare=False)
+    head_net_cam: np.ndarray | None = field(default=None, repr=False, compare=False)
+    reference_frame: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         """The contract's per-frame fields only."""
-        hidden = {"head_in_camera_deg", "trunk_yaw_deg", "head_lost"}
+        hidden = {
+            "head_in_camera_deg", "trunk_yaw_deg", "head_lost",
+            "head_mesh_cam", "head_net_cam", "reference_frame",
+        }  # fmt: skip
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in hidden}
 
     def with_trunk_yaw(self, trunk_yaw_deg: float | None) -> FrameMeasurement:
@@ -81,6 +94,16 @@ class FrameMeasurement:
             head_flexion_deg=angles[1],
             head_lateral_flexion_deg=angles[2],
         )
+
+
+def realigned(m: FrameMeasurement, net_to_mesh: np.ndarray) -> FrameMeasurement:
+    """The frame with the network's head frame turned by ``net_to_mesh`` (see
+    ``posture.geometry.head.net_alignment``) before the two models are fused."""
+    if m.head_net_cam is None or m.reference_frame is None:
+        return m
+    head = fused_head(m.head_mesh_cam, net_to_mesh @ m.head_net_cam)
+    angles = decompose_head_angles(m.reference_frame.T @ head)
+    return replace(m, head_in_camera_deg=angles).with_trunk_yaw(m.trunk_yaw_deg)
 
 
 def head_relative_to_trunk(
@@ -147,12 +170,15 @@ def measure_frame(
 
     values: dict[str, float | None] = {k: None for k in ANGLE_KEYS}
     head_in_camera = None
-    if face is not None:
-        focal = focal_px or default_focal_px(lm.width, lm.height)
-        principal = np.array([lm.width / 2, lm.height / 2])
-        head = head_frame_from_face(face.xyz, focal, principal)
-        if head is not None:
-            head_in_camera = decompose_head_angles(reference_frame.T @ head)
+    focal = focal_px or default_focal_px(lm.width, lm.height)
+    principal = np.array([lm.width / 2, lm.height / 2])
+    head_mesh = head_frame_from_face(face.xyz, focal, principal) if face is not None else None
+    head_net = None
+    if lm.head is not None and (pose is not None or face is not None):
+        head_net = ray_corrected(lm.head.rotation, lm.head.centre_px, focal, principal)
+    head = fused_head(head_mesh, head_net)
+    if head is not None:
+        head_in_camera = decompose_head_angles(reference_frame.T @ head)
     if view == "front":
         if face is not None:
             left_eye, right_eye = eye_centres_px(face.xyz)
@@ -164,13 +190,18 @@ def measure_frame(
         if pose is not None:
             values["shoulder_tilt_deg"] = shoulder_tilt_deg(pose, camera_roll_deg)
     if pose is not None and view in ("left", "right"):
-        values["cva_deg"] = cva_deg(pose, view, camera_roll_deg)
+        values["cva_deg"] = cva_deg(
+            pose, view, camera_roll_deg, camera_pitch_deg=camera_pitch_deg,
+            focal_px=focal_px or default_focal_px(lm.width, lm.height),
+            image_size=(lm.width, lm.height),
+        )  # fmt: skip
 
     valid = any(v is not None for v in values.values()) or head_in_camera is not None
     m = FrameMeasurement(
         lm.t_s, valid, view, "camera", **values,
         head_in_camera_deg=head_in_camera, trunk_yaw_deg=own_trunk_yaw,
         head_lost=pose is not None and head_in_camera is None,
+        head_mesh_cam=head_mesh, head_net_cam=head_net, reference_frame=reference_frame,
     )  # fmt: skip
     trunk_yaw = trunk_yaw_deg if trunk_yaw_deg is not None else own_trunk_yaw
     return m.with_trunk_yaw(trunk_yaw)

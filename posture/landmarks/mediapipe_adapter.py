@@ -32,10 +32,12 @@ from posture.landmarks.types import (
     RIGHT_SHOULDER,
     FaceLandmarks,
     FrameLandmarks,
+    HeadRotation,
     PoseLandmarks,
 )
 
 MAX_PEOPLE_COUNTED = 3
+N_MESH = 468  # face-mesh points without the refined irises
 # Count people in view every EARLY_COUNT_INTERVAL_S at the start (when the subject
 # is chosen and detection of small people is hit and miss), then every
 # RECOUNT_INTERVAL_S: a count costs up to 11 model runs.
@@ -253,10 +255,17 @@ class MediaPipeLandmarker:
             frame in this many and reuse its landmarks on the others (FaceMesh, which
             gives the head angles, still runs on every frame). The live webcam view
             uses 2; file analysis keeps 1.
+        with_head_net: also run the head-pose network on a crop of the head (placed on
+            the face mesh, or on the pose model's head points when the face mesh loses
+            the face); head angles past about 45 deg from the camera come from it.
     """
 
     def __init__(
-        self, video_mode: bool = True, with_face: bool = True, pose_every: int = 1
+        self,
+        video_mode: bool = True,
+        with_face: bool = True,
+        pose_every: int = 1,
+        with_head_net: bool = True,
     ) -> None:
         import mediapipe as mp
 
@@ -284,6 +293,9 @@ class MediaPipeLandmarker:
             if with_face
             else None
         )
+        # The head-pose network follows the head past what the face mesh does (to 90 deg).
+        self._head_net = _load_head_net() if with_face and with_head_net else None
+        self._head_follow: _HeadFollow | None = None  # touched by the face stage only
         self._roi: Box | None = None
         self._pose_crop = CropBuffer()  # the tracked subject's crop, every frame
         self._face_roi: Box | None = None  # touched by the face stage only
@@ -468,7 +480,7 @@ class MediaPipeLandmarker:
         """Landmarks of the followed subject in one upright RGB frame (levelled first when
         a camera roll is set), in the frame's pixels."""
         step = self._pose_step(rgb, t_s)
-        return _frame_landmarks(step, self._face_step(step))
+        return _frame_landmarks(step, *self._face_step(step))
 
     def process_stream(
         self, frames: Iterable[FrameT], overlap: bool = True
@@ -488,15 +500,15 @@ class MediaPipeLandmarker:
                 yield frame, self.process(frame.rgb, frame.t_s)
             return
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="posture-face") as pool:
-            pending: tuple[FrameT, _PoseStep, Future[FaceLandmarks | None]] | None = None
+            pending: tuple[FrameT, _PoseStep, Future[_FaceResult]] | None = None
             for frame in frames:
                 step = self._pose_step(frame.rgb, frame.t_s)
                 face_job = pool.submit(self._face_step, step)
                 if pending is not None:
-                    yield pending[0], _frame_landmarks(pending[1], pending[2].result())
+                    yield pending[0], _frame_landmarks(pending[1], *pending[2].result())
                 pending = (frame, step, face_job)
             if pending is not None:
-                yield pending[0], _frame_landmarks(pending[1], pending[2].result())
+                yield pending[0], _frame_landmarks(pending[1], *pending[2].result())
         # leaving the block (also on close() or an error) waits for the face thread
 
     def _pose_step(self, rgb: np.ndarray, t_s: float) -> _PoseStep:
@@ -507,12 +519,53 @@ class MediaPipeLandmarker:
         h, w = rgb.shape[:2]
         return _PoseStep(view, to_view, w, h, t_s, pose, people, self._face_epoch)
 
-    def _face_step(self, step: _PoseStep) -> FaceLandmarks | None:
-        """The face stage of one frame (FaceMesh on a crop around the pose's head)."""
+    def _face_step(self, step: _PoseStep) -> _FaceResult:
+        """The face stage of one frame: FaceMesh on a crop around the pose's head, then the
+        head-pose network on a crop placed on the face (or on the pose's head points)."""
         if step.face_epoch != self._face_epoch_seen:
-            self._face_roi = None
+            self._face_roi = self._head_follow = None
             self._face_epoch_seen = step.face_epoch
-        return self._track_face(step.view, step.pose)
+        face = self._track_face(step.view, step.pose)
+        return face, self._head_rotation(step.view, face, step.pose, step.t_s)
+
+    def _head_rotation(
+        self, view: np.ndarray, face: FaceLandmarks | None, pose: PoseLandmarks | None, t_s: float
+    ) -> HeadRotation | None:
+        """The head-pose network's reading of the followed head, or None when no crop of
+        it gives a confident answer that a head could have reached since the last one."""
+        if self._head_net is None:
+            return None
+        from posture.landmarks import head_pose_net as hpn
+
+        follow = self._head_follow if self._video_mode else None
+        if follow is not None and t_s - follow.t_s > HEAD_FOLLOW_FOR_S:
+            follow = self._head_follow = None
+        tries: list[tuple[str, hpn.HeadPose]] = []
+        if face is not None:
+            # A crop on the face mesh is a face: no mirror check (half the cost).
+            box = hpn.roi_box_from_face_mesh(face.xyz)
+            tries.append(("face", self._head_net.estimate(view, box, mirror_check=False)))
+        else:
+            # Past what the face mesh follows: from the last crop (the head moved little
+            # since), and from the pose model's head points.
+            if follow is not None:
+                tries.append(("follow", self._head_net.estimate(view, follow.box)))
+            box = hpn.roi_box_from_head(pose.image_xy, pose.visibility) if pose else None
+            if box is not None and not (tries and tries[0][1].confidence >= HEAD_SURE):
+                estimate = self._head_net.estimate if follow else self._head_net.estimate_around
+                tries.append(("pose", estimate(view, box)))
+        for source, hp in sorted(tries, key=lambda x: -x[1].confidence):
+            min_conf = HEAD_MIN_CONFIDENCE_FACE if source == "face" else HEAD_MIN_CONFIDENCE
+            if hp.confidence < min_conf:
+                continue
+            if follow is not None and not _head_could_reach(follow, hp.rotation, t_s):
+                continue
+            if self._video_mode:
+                self._head_follow = _HeadFollow(hp.rotation, hp.roi_box, t_s)
+            x0, y0, x1, y1 = hp.roi_box
+            centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2], dtype=float)
+            return HeadRotation(hp.rotation, centre, source, hp.confidence)
+        return None
 
     def _forget_face(self) -> None:
         """The face stage forgets its crop from the next frame the pose stage hands it
@@ -656,14 +709,61 @@ class MediaPipeLandmarker:
         return face
 
 
-def _frame_landmarks(step: _PoseStep, face: FaceLandmarks | None) -> FrameLandmarks:
+_FaceResult = tuple[FaceLandmarks | None, HeadRotation | None]
+
+# The head-pose network's answers are kept only above these confidences (0..1: how well
+# the crop frames a face and agrees with its mirror image). A crop placed on the face mesh
+# is a face; one placed on the pose model's head points, or carried from the last frame,
+# can be hair or the back of the head, and needs more.
+HEAD_MIN_CONFIDENCE_FACE = 0.3
+HEAD_MIN_CONFIDENCE = 0.5
+HEAD_SURE = 0.8  # a followed crop this confident needs no second try from the pose
+# A followed head may turn this fast (deg/s), plus a margin for one frame's error (deg);
+# a reading beyond it is another thing the crop landed on.
+HEAD_MAX_SPEED_DEG_S = 250.0
+HEAD_MARGIN_DEG = 25.0
+HEAD_FOLLOW_FOR_S = 1.0  # the last crop is followed for this long without a new reading
+
+
+@dataclass(frozen=True)
+class _HeadFollow:
+    rotation: np.ndarray
+    box: tuple[float, float, float, float]
+    t_s: float
+
+
+def _head_could_reach(last: _HeadFollow, rotation: np.ndarray, t_s: float) -> bool:
+    cos = (np.trace(last.rotation.T @ rotation) - 1.0) / 2.0
+    turned_deg = float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+    return turned_deg <= HEAD_MAX_SPEED_DEG_S * max(t_s - last.t_s, 0.0) + HEAD_MARGIN_DEG
+
+
+def _load_head_net():
+    from posture.landmarks.head_pose_net import HeadPoseNet
+
+    return HeadPoseNet()
+
+
+def _frame_landmarks(
+    step: _PoseStep, face: FaceLandmarks | None, head: HeadRotation | None = None
+) -> FrameLandmarks:
     """A frame's landmarks in the frame's own pixels (mapped back from a levelled view)."""
     pose = step.pose
     if step.to_view is not None:
         to_frame = _inverse_affine(step.to_view)
         pose = None if pose is None else _pose_mapped(pose, to_frame)
         face = None if face is None else _face_mapped(face, to_frame)
-    return FrameLandmarks(step.t_s, step.frame_w, step.frame_h, pose, face, step.people)
+        head = None if head is None else _head_mapped(head, to_frame)
+    return FrameLandmarks(step.t_s, step.frame_w, step.frame_h, pose, face, step.people, head)
+
+
+def _head_mapped(head: HeadRotation, m: np.ndarray) -> HeadRotation:
+    """A head rotation seen in the levelled view, in the frame's camera axes: the view is
+    the frame turned about the optical axis, so the rotation turns back with it."""
+    turn = np.eye(3)
+    turn[:2, :2] = m[:, :2]
+    centre = m[:, :2] @ head.centre_px + m[:, 2]
+    return HeadRotation(turn @ head.rotation, centre, head.source, head.confidence)
 
 
 class CropBuffer:

@@ -55,6 +55,27 @@ class FaceLandmarks:
 
 
 @dataclass(frozen=True)
+class HeadRotation:
+    """The head's orientation from a head-pose network on a crop of the head.
+
+    Attributes:
+        rotation: (3, 3) head frame (columns = the head's left, back, up) in the axes of
+            a camera looking straight at the crop: weak perspective, the crop's viewing
+            ray not yet accounted for (see ``posture.geometry.head.ray_corrected``).
+        centre_px: (2,) the crop's centre in the frame's pixels.
+        source: what the crop was placed on: "face" (face mesh) or "pose" (pose model's
+            head points, when the face mesh lost the face).
+        confidence: 0..1, how well the crop frames a face and how well the answer
+            agrees with the mirrored crop's (low: a poor crop, or not a face).
+    """
+
+    rotation: np.ndarray
+    centre_px: np.ndarray
+    source: str
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True)
 class FrameLandmarks:
     """Everything the models found in one frame."""
 
@@ -64,3 +85,4 @@ class FrameLandmarks:
     pose: PoseLandmarks | None
     face: FaceLandmarks | None
     people_in_view: int | None = None  # counted on some frames only; None = not counted
+    head: HeadRotation | None = None  # from the head-pose network, when it ran
