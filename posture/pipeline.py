@@ -204,20 +204,6 @@ def _circular_median_deg(yaws_deg: np.ndarray) -> float:
     return float((mean + np.median(offsets) + 180.0) % 360.0 - 180.0)
 
 
-# From one photo the pose model's trunk yaw errs about 12 deg on average (correlation with
-# the truth 0.57 on renders), which is worse than assuming a trunk that faces the camera
-# when it roughly does. Only a turn this large (deg) is taken as evidence of a turned trunk.
-PHOTO_TRUNK_YAW_EVIDENCE_DEG = 25.0
-
-
-def photo_trunk(m: FrameMeasurement) -> FrameMeasurement:
-    """A photo's head angles against its own trunk yaw only when that yaw is large enough
-    to trust; otherwise against a trunk facing the camera."""
-    if m.trunk_yaw_deg is None or abs(m.trunk_yaw_deg) >= PHOTO_TRUNK_YAW_EVIDENCE_DEG:
-        return m
-    return m.with_trunk_yaw(0.0)
-
-
 def measure_with_options(
     lm: FrameLandmarks, options: AnalysisOptions, trunk: SteadyTrunkYaw
 ) -> FrameMeasurement:
@@ -438,11 +424,8 @@ def assemble_report(
 ) -> Report:
     """Filter the series, find neutral and range of motion, and fill in the report."""
     is_image = info.kind == "image"
-    measurements = (
-        [photo_trunk(m) for m in measurements]
-        if is_image
-        else steady_trunk(models_aligned(measurements))
-    )
+    if not is_image:
+        measurements = steady_trunk(models_aligned(measurements))
     t, raw = _series(measurements)
     clean = {
         k: raw[k]

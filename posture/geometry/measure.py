@@ -8,6 +8,7 @@ from typing import Literal
 import numpy as np
 
 from posture.geometry.head import (
+    away_from_camera_deg,
     eye_centres_px,
     fused_head,
     head_frame_from_face,
@@ -115,6 +116,11 @@ def head_relative_to_trunk(
     return decompose_head_angles(rot_z(-trunk_yaw_deg) @ compose_head_angles(*head_in_camera_deg))
 
 
+# The head-pose network was trained on faces turned up to 90 deg from the camera (300W-LP);
+# a head read further away than this is past what it follows: the frame counts as lost.
+MAX_FOLLOWED_DEG = 95.0
+
+
 # Without a calibrated camera, assume this field of view across the long side of
 # the frame (typical of webcams and phone main cameras, 60-75 deg).
 DEFAULT_FOV_DEG = 65.0
@@ -177,6 +183,8 @@ def measure_frame(
     if lm.head is not None and (pose is not None or face is not None):
         head_net = ray_corrected(lm.head.rotation, lm.head.centre_px, focal, principal)
     head = fused_head(head_mesh, head_net)
+    if head is not None and away_from_camera_deg(head) > MAX_FOLLOWED_DEG:
+        head = None  # past what the models were trained on: a bound, not a value
     if head is not None:
         head_in_camera = decompose_head_angles(reference_frame.T @ head)
     if view == "front":
