@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from posture.geometry.measure import measure_frame
+from posture.geometry.measure import MAX_FOLLOWED_DEG, measure_frame
 from posture.geometry.posture_angles import load_cva_model
 from posture.geometry.rotations import compose_head_angles, decompose_head_angles
 from posture.landmarks.types import LEFT_SHOULDER, RIGHT_SHOULDER, PoseLandmarks
@@ -63,6 +63,11 @@ def test_contract_signs_on_body_axes():
 def test_head_angles_relative_to_trunk(rotation, flexion, lateral, trunk_yaw):
     m = measure(make_frame(rotation, flexion, lateral, trunk_yaw_deg=trunk_yaw))
     assert m.reference == "trunk"
+    if abs(rotation + trunk_yaw) > MAX_FOLLOWED_DEG:
+        # The face points more than 95 deg from the camera: past what the models follow,
+        # the frame is lost (a bound for the range of motion), not a value.
+        assert m.head_rotation_deg is None and m.head_lost
+        return
     assert m.head_rotation_deg == pytest.approx(rotation, abs=TOL_DEG)
     assert m.head_flexion_deg == pytest.approx(flexion, abs=TOL_DEG)
     assert m.head_lateral_flexion_deg == pytest.approx(lateral, abs=TOL_DEG)

@@ -152,10 +152,10 @@ def yaw_from_camera_deg(r_head_cam: np.ndarray) -> float:
 
 
 def away_from_camera_deg(r_head_cam: np.ndarray) -> float:
-    """How far (deg) the head is turned or bent away from facing the camera: the larger
-    of its yaw and its pitch in the camera's axes."""
-    yaw, pitch, _ = decompose_head_angles(FACING_CAMERA.T @ r_head_cam)
-    return max(abs(yaw), abs(pitch))
+    """How far (deg) the face points away from the camera, in any direction: the angle
+    between the face's forward axis (minus the head's back axis) and the direction to the
+    camera. Free of any Euler order (a face turned 80 deg and tipped 30 is 81 deg away)."""
+    return float(np.degrees(np.arccos(np.clip(r_head_cam[2, 1], -1.0, 1.0))))
 
 
 # The face mesh follows the head well while it faces the camera, and under-reads past

@@ -296,6 +296,7 @@ class MediaPipeLandmarker:
         # The head-pose network follows the head past what the face mesh does (to 90 deg).
         self._head_net = _load_head_net() if with_face and with_head_net else None
         self._head_follow: _HeadFollow | None = None  # touched by the face stage only
+        self._face_seen_t = -np.inf  # when the face mesh last found the face (face stage)
         self._roi: Box | None = None
         self._pose_crop = CropBuffer()  # the tracked subject's crop, every frame
         self._face_roi: Box | None = None  # touched by the face stage only
@@ -540,6 +541,13 @@ class MediaPipeLandmarker:
         follow = self._head_follow if self._video_mode else None
         if follow is not None and t_s - follow.t_s > HEAD_FOLLOW_FOR_S:
             follow = self._head_follow = None
+        if face is not None:
+            self._face_seen_t = t_s
+        elif self._video_mode and follow is None and t_s - self._face_seen_t > HEAD_ANCHOR_S:
+            # No face lately and no head being followed (a masked or hidden face, the back
+            # of a head): the network does not invent a head from hair or a mask; it only
+            # carries on a head that began as a face.
+            return None
         tries: list[tuple[str, hpn.HeadPose]] = []
         if face is not None:
             # A crop on the face mesh is a face: no mirror check (half the cost).
@@ -556,6 +564,8 @@ class MediaPipeLandmarker:
                 tries.append(("pose", estimate(view, box)))
         for source, hp in sorted(tries, key=lambda x: -x[1].confidence):
             min_conf = HEAD_MIN_CONFIDENCE_FACE if source == "face" else HEAD_MIN_CONFIDENCE
+            if not self._video_mode and source != "face":
+                min_conf = HEAD_MIN_CONFIDENCE_STILL
             if hp.confidence < min_conf:
                 continue
             if follow is not None and not _head_could_reach(follow, hp.rotation, t_s):
@@ -717,6 +727,10 @@ _FaceResult = tuple[FaceLandmarks | None, HeadRotation | None]
 # can be hair or the back of the head, and needs more.
 HEAD_MIN_CONFIDENCE_FACE = 0.3
 HEAD_MIN_CONFIDENCE = 0.5
+HEAD_MIN_CONFIDENCE_STILL = 0.6  # a photo's crop on the pose's head points, no face mesh
+# In a video the network starts on a head the face mesh found within this time (s), and
+# then follows it from frame to frame.
+HEAD_ANCHOR_S = 3.0
 HEAD_SURE = 0.8  # a followed crop this confident needs no second try from the pose
 # A followed head may turn this fast (deg/s), plus a margin for one frame's error (deg);
 # a reading beyond it is another thing the crop landed on.
