@@ -128,11 +128,19 @@ def posture_card(report: dict[str, Any]) -> None:
 
 def rom_metrics(report: dict[str, Any]) -> None:
     rom = report["summary"]["rom"]
+    bounded = report["summary"].get("rom_at_least") or []
     st.markdown("#### Range of motion (from neutral)")
     cols = st.columns(3)
     for i, (key, label) in enumerate(ROM_LABELS.items()):
         v = rom.get(key)
-        cols[i % 3].metric(label, "not performed" if v is None else f"{v:.1f}°")
+        text = "not performed" if v is None else f"{v:.1f}°"
+        if v is not None and key in bounded:
+            text = f"at least {v:.0f}°"
+        cols[i % 3].metric(
+            label,
+            text,
+            help="The head moved further than the camera could follow" if key in bounded else None,
+        )
 
 
 def findings_view(report: dict[str, Any], audience: Audience) -> None:

@@ -13,6 +13,7 @@ from app.analysis import AnalysisResult, camera_profiles, refresh_findings, resu
 from app.db import get_store
 from app.ui import media_input, results_view, set_result
 from posture.clinical import asymmetry, classify_cva, classify_rom, compare_reports
+from posture.clinical.change import at_least_values, summary_values
 from posture.clinical.norms import METRIC_LABELS, ROM_METRICS
 from posture.store import AGE_BANDS, SEXES, Store, StoreError, age_for_band, sex_for_norms
 from posture.summary_text import ROM_LABELS
@@ -56,16 +57,18 @@ def values_table(report: dict[str, Any], age: int | None, sex: str | None) -> pd
                  c.norm.describe() if c else "side view needed", c.label if c else ""))  # fmt: skip
     for key in ("head_tilt_deg", "shoulder_tilt_deg"):
         rows.append((METRIC_LABELS[key], summary.get(key), "", ""))
+    bounded = at_least_values(report)
     for key in ROM_METRICS:
         v = summary["rom"].get(key)
         c = classify_rom(key, v, age, sex)
-        rows.append((ROM_LABELS[key], v, c.norm.describe() if c else "", c.label if c else ""))
+        label = "at least: past the camera, not judged" if key in bounded else c.label if c else ""
+        rows.append((ROM_LABELS[key], v, c.norm.describe() if c else "", label))
     shown = [(m, "not measured" if v is None else f"{v:.1f}", r, lab) for m, v, r, lab in rows]
     return pd.DataFrame(shown, columns=["Measure", "Value (deg)", "Reference", "Label"])
 
 
 def asymmetry_table(report: dict[str, Any]) -> pd.DataFrame | None:
-    rom = report["summary"]["rom"]
+    rom = summary_values(report)  # an "at least" side is None: no asymmetry from a bound
     rows = []
     for movement in ("rotation", "lateral_flexion"):
         a = asymmetry(movement, rom.get(f"{movement}_left_deg"), rom.get(f"{movement}_right_deg"))

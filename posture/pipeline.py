@@ -162,7 +162,7 @@ def models_aligned(measurements: list[FrameMeasurement]) -> list[FrameMeasuremen
 # the recording's overall trunk yaw. So does a frame whose trunk reads turned more than
 # FLIPPED_TRUNK_DEG from it: the pose model takes a head bent far forward for a body seen
 # from behind (trunk yaw ~180), which would throw the head's rotation by as much.
-MIN_VIEW_SHARE = 0.1
+MIN_VIEW_SHARE = 0.03
 MIN_VIEW_FRAMES = 15
 FLIPPED_TRUNK_DEG = 135.0
 
@@ -456,7 +456,8 @@ def assemble_report(
     summary["rom_at_least"] = list(at_least)
     n_valid = sum(m.valid for m in measurements)
     warnings += _quality_warnings(measurements, raw, people_max, is_image)
-    if is_image and options.camera_pitch_deg == 0.0 and np.isfinite(raw["head_flexion_deg"]).any():
+    pitch_unknown = options.camera_pitch_deg == 0.0 and options.calibration is None
+    if is_image and pitch_unknown and np.isfinite(raw["head_flexion_deg"]).any():
         warnings.append(PHOTO_PITCH_UNKNOWN)
     duration = float(t[-1] - t[0]) if len(t) > 1 else 0.0
     input_d = {

@@ -34,7 +34,11 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     lines += [f"  {label}: {_fmt(summary.get(k))}" for k, label in POSTURE_LABELS.items()]
     if inp["kind"] == "video":
         lines.append("Range of motion (from neutral):")
-        lines += [f"  {label}: {_fmt(summary['rom'].get(k))}" for k, label in ROM_LABELS.items()]
+        bounded = summary.get("rom_at_least") or []
+        lines += [
+            f"  {label}: {'at least ' if k in bounded else ''}{_fmt(summary['rom'].get(k))}"
+            for k, label in ROM_LABELS.items()
+        ]
     lines += [f"Note: {w}" for w in quality["warnings"]]
     if report.get("findings"):
         from posture.clinical import findings_summary_lines

@@ -169,3 +169,29 @@ def test_a_tilted_upright_pose_is_still_measured():
 def test_side_views_of_a_forward_or_upright_head_stay_measured(cva):
     m = measure_frame(cva_side_view(cva, "left"), "left")
     assert m.valid and m.cva_deg == pytest.approx(cva, abs=0.5)
+
+
+def test_net_alignment_recovers_a_head_axis_bias_and_realigned_keeps_the_95_deg_limit():
+    from dataclasses import replace
+
+    from posture.geometry.head import net_alignment
+    from posture.geometry.measure import realigned
+    from posture.geometry.rotations import FACING_CAMERA, rot_x
+
+    bias = rot_x(6.0)  # the network reads every head 6 deg more bent, in the head's axes
+    heads = [
+        FACING_CAMERA @ compose_head_angles(y, p, 0) for y in (-20, -5, 5, 20) for p in (-10, 0, 10)
+    ]
+    d = net_alignment([(h, h @ bias) for h in heads])
+    assert d is not None and np.allclose(d, bias.T, atol=1e-9)
+    # Too few frames near facing the camera: no alignment.
+    assert net_alignment([(h, h @ bias) for h in heads[:5]]) is None
+
+    m = measure(make_frame(80, 0, 0))
+    assert m.head_rotation_deg == pytest.approx(80, abs=TOL_DEG)
+    # The network's head 110 deg from the camera: past the limit after alignment too.
+    turned = FACING_CAMERA @ compose_head_angles(110, 0, 0)
+    lost = realigned(replace(m, head_net_cam=turned, head_mesh_cam=None), np.eye(3))
+    assert lost.head_rotation_deg is None and lost.head_in_camera_deg is None and lost.head_lost
+    kept = realigned(replace(m, head_net_cam=m.head_mesh_cam, head_mesh_cam=None), np.eye(3))
+    assert kept.head_rotation_deg == pytest.approx(80, abs=TOL_DEG)

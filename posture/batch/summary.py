@@ -18,6 +18,7 @@ VALUE_COLUMNS = (
     "valid_frame_fraction",
     *STATIC_KEYS,
     *(f"rom_{k}" for k in ROM_KEYS),
+    "rom_at_least",
     "duration_s",
 )
 SUMMARY_COLUMNS = (
@@ -72,6 +73,8 @@ def report_values(report: dict[str, Any]) -> dict[str, Any]:
         "valid_frame_fraction": report.get("quality", {}).get("valid_frame_fraction"),
         **{k: summary.get(k) for k in STATIC_KEYS},
         **{f"rom_{k}": rom.get(k) for k in ROM_KEYS},
+        # Directions whose value is only a lower bound (the head went past the camera).
+        "rom_at_least": " ".join(summary.get("rom_at_least") or []),
         "duration_s": report.get("input", {}).get("duration_s"),
     }
 

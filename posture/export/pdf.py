@@ -19,6 +19,7 @@ from typing import Any, Literal
 import numpy as np
 
 from posture.clinical import DISCLAIMER, classify_cva, classify_rom, rom_norm
+from posture.clinical.change import at_least_values
 from posture.clinical.norms import ROM_METRICS
 from posture.export.figures import angles_chart_png, rom_chart_png
 from posture.summary_text import POSTURE_LABELS, ROM_LABELS
@@ -123,15 +124,16 @@ def build_pdf(
     if inp.get("kind") == "video" or any(rom.get(k) is not None for k in ROM_METRICS):
         _heading(pdf, "Range of motion (from neutral)")
         rows = [("Direction", "Value", "Reference", "Label")]
+        bounded = at_least_values(report)
         for k in ROM_METRICS:
             norm = rom_norm(k, age_years, sex)
-            c = classify_rom(k, rom.get(k), age_years, sex)
+            c = None if k in bounded else classify_rom(k, rom.get(k), age_years, sex)
             rows.append(
                 (
                     ROM_LABELS[k],
-                    _fmt(rom.get(k)),
+                    f">= {_fmt(rom.get(k))}" if k in bounded else _fmt(rom.get(k)),
                     f"{norm.reference_deg:g}° (reduced < {norm.reduced_below_deg:g}°)",
-                    c.label if c else "",
+                    "not judged: past the camera" if k in bounded else (c.label if c else ""),
                 )
             )
         _table(pdf, rows, (55, 25, 60, 40))

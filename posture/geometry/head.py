@@ -192,13 +192,14 @@ ALIGN_MIN_FRAMES = 10
 
 
 def net_alignment(pairs: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray | None:
-    """The constant rotation D (camera axes) with ``mesh ~ D @ net`` over (mesh, net) pairs
+    """The constant rotation D (head axes) with ``mesh ~ net @ D`` over (mesh, net) pairs
     of one recording's frames near facing the camera, or None with too few.
 
     Each model has its own idea of a level, straight head (on renders the network reads
-    a neutral head 6 deg more bent than the mesh fit); a recording measured by the mesh at
-    neutral and by the network at the end of a movement would carry that difference into
-    its range of motion. The mean is the chordal one (the SVD projection of the sum)."""
+    a neutral head 6 deg more bent than the mesh fit): a bias in the head's own axes, so
+    it turns with the head. A recording measured by the mesh at neutral and by the
+    network at the end of a movement would carry that difference into its range of
+    motion. The mean is the chordal one (the SVD projection of the sum)."""
     kept = [
         (m, n)
         for m, n in pairs
@@ -207,6 +208,6 @@ def net_alignment(pairs: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray | No
     ]
     if len(kept) < ALIGN_MIN_FRAMES:
         return None
-    total = sum(m @ n.T for m, n in kept)
+    total = sum(n.T @ m for m, n in kept)
     u, _, vt = np.linalg.svd(total)
     return u @ np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt))]) @ vt

@@ -98,11 +98,16 @@ class FrameMeasurement:
 
 
 def realigned(m: FrameMeasurement, net_to_mesh: np.ndarray) -> FrameMeasurement:
-    """The frame with the network's head frame turned by ``net_to_mesh`` (see
-    ``posture.geometry.head.net_alignment``) before the two models are fused."""
-    if m.head_net_cam is None or m.reference_frame is None:
+    """The frame with the network's head frame turned by ``net_to_mesh`` in the head's own
+    axes (see ``posture.geometry.head.net_alignment``) before the two models are fused; a
+    head then read past ``MAX_FOLLOWED_DEG`` from the camera is lost, as in
+    :func:`measure_frame`."""
+    if m.head_net_cam is None or m.reference_frame is None or m.head_in_camera_deg is None:
         return m
-    head = fused_head(m.head_mesh_cam, net_to_mesh @ m.head_net_cam)
+    head = fused_head(m.head_mesh_cam, m.head_net_cam @ net_to_mesh)
+    if away_from_camera_deg(head) > MAX_FOLLOWED_DEG:
+        lost = dict.fromkeys(("head_rotation_deg", "head_flexion_deg", "head_lateral_flexion_deg"))
+        return replace(m, head_in_camera_deg=None, head_lost=True, **lost)
     angles = decompose_head_angles(m.reference_frame.T @ head)
     return replace(m, head_in_camera_deg=angles).with_trunk_yaw(m.trunk_yaw_deg)
 

@@ -525,6 +525,7 @@ class MediaPipeLandmarker:
         head-pose network on a crop placed on the face (or on the pose's head points)."""
         if step.face_epoch != self._face_epoch_seen:
             self._face_roi = self._head_follow = None
+            self._face_seen_t = -np.inf  # a new track starts from a face again
             self._face_epoch_seen = step.face_epoch
         face = self._track_face(step.view, step.pose)
         return face, self._head_rotation(step.view, face, step.pose, step.t_s)
