@@ -297,6 +297,7 @@ class MediaPipeLandmarker:
         self._head_net = _load_head_net() if with_face and with_head_net else None
         self._head_follow: _HeadFollow | None = None  # touched by the face stage only
         self._face_seen_t = -np.inf  # when the face mesh last found the face (face stage)
+        self._facing_frames = 0  # frames with the face mesh's head near facing the camera
         self._roi: Box | None = None
         self._pose_crop = CropBuffer()  # the tracked subject's crop, every frame
         self._face_roi: Box | None = None  # touched by the face stage only
@@ -549,6 +550,13 @@ class MediaPipeLandmarker:
             # of a head): the network does not invent a head from hair or a mask; it only
             # carries on a head that began as a face.
             return None
+        if face is not None and self._video_mode and _facing_camera(face):
+            # The face mesh alone gives the head angle here (posture.geometry.head.fused_head):
+            # the network runs on one such frame in HEAD_NET_EVERY_FACING, enough to align
+            # the two models over a recording, and its time is saved on the others.
+            self._facing_frames += 1
+            if self._facing_frames % HEAD_NET_EVERY_FACING:
+                return None
         tries: list[tuple[str, hpn.HeadPose]] = []
         if face is not None:
             # A crop on the face mesh is a face: no mirror check (half the cost).
@@ -738,6 +746,19 @@ HEAD_SURE = 0.8  # a followed crop this confident needs no second try from the p
 HEAD_MAX_SPEED_DEG_S = 250.0
 HEAD_MARGIN_DEG = 25.0
 HEAD_FOLLOW_FOR_S = 1.0  # the last crop is followed for this long without a new reading
+
+
+# Within this angle (deg) of facing the camera by the face mesh, the network (whose answer
+# is not used below posture.geometry.head.BLEND_FROM_DEG) runs on one frame in this many.
+HEAD_NET_FACING_DEG = 20.0
+HEAD_NET_EVERY_FACING = 3
+
+
+def _facing_camera(face: FaceLandmarks) -> bool:
+    from posture.geometry.head import away_from_camera_deg, head_frame_from_face
+
+    head = head_frame_from_face(face.xyz)
+    return head is not None and away_from_camera_deg(head) < HEAD_NET_FACING_DEG
 
 
 @dataclass(frozen=True)
