@@ -21,6 +21,7 @@ def rom_vs_norms(
 ) -> go.Figure | None:
     """Measured ROM per direction (bars) against the reference and the 'reduced' threshold."""
     rom = (report.get("summary") or {}).get("rom") or {}
+    bounded = (report.get("summary") or {}).get("rom_at_least") or []
     if not any(rom.get(k) is not None for k in ROM_METRICS):
         return None
     labels = [ROM_LABELS[k] for k in ROM_METRICS]
@@ -37,7 +38,14 @@ def rom_vs_norms(
         name="measured",
         marker_color="#2f6db5",
         width=0.4,
-        text=["not measured" if rom.get(k) is None else f"{rom[k]:.0f}°" for k in ROM_METRICS],
+        text=[
+            "not measured"
+            if rom.get(k) is None
+            else f"at least {rom[k]:.0f}° (past the camera)"
+            if k in bounded
+            else f"{rom[k]:.0f}°"
+            for k in ROM_METRICS
+        ],
         textposition="outside",
         hovertemplate="measured %{x:.1f}°<extra></extra>",
     )

@@ -38,6 +38,7 @@ def rom_chart_png(
 ) -> bytes | None:
     """Horizontal bars: measured ROM per direction against its reference and thresholds."""
     rom = (report.get("summary") or {}).get("rom") or {}
+    bounded = (report.get("summary") or {}).get("rom_at_least") or []
     if not any(rom.get(k) is not None for k in ROM_METRICS):
         return None
     fig, ax = _figure(7.0, 3.2)
@@ -50,6 +51,9 @@ def rom_chart_png(
         v = rom.get(k)
         if v is None:
             ax.text(2, i, "not measured", va="center", fontsize=8, color="#666")
+        elif k in bounded:  # a lower bound: hatched, open-ended
+            ax.barh(i, v, color="#9db8dc", height=0.4, hatch="//", edgecolor="#2f6db5")
+            ax.text(v + 1, i, f">= {v:.0f}° (past the camera)", va="center", fontsize=8)
         else:
             ax.barh(i, v, color="#2f6db5", height=0.4)
             ax.text(v + 1, i, f"{v:.0f}°", va="center", fontsize=8)
