@@ -377,6 +377,10 @@ def _running(pid: int) -> bool:
 
 
 @pytest.mark.slow
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.e2e
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
 @pytest.mark.parametrize("whole_group", [False, True], ids=["parent only", "terminal ctrl-c"])
@@ -388,6 +392,9 @@ def test_ctrl_c_leaves_no_process_behind(tmp_path, whole_group):
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # As from a terminal: a test run started in the background (`cmd &` in a script)
+        # ignores SIGINT, and its children would inherit that and never see the Ctrl-C.
+        preexec_fn=_default_sigint,
     )
     try:
         deadline = time.monotonic() + 60
