@@ -125,6 +125,20 @@ def eye_centres_px(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return left, right
 
 
+def ray_rotation(point_px: np.ndarray, focal_px: float, principal_px: np.ndarray) -> np.ndarray:
+    """The smallest rotation taking the optical axis (0, 0, 1) onto the ray through
+    ``point_px`` (camera axes)."""
+    d = np.array([*((np.asarray(point_px, float) - principal_px) / focal_px), 1.0])
+    d /= np.linalg.norm(d)
+    axis = np.cross([0.0, 0.0, 1.0], d)
+    s, c = float(np.linalg.norm(axis)), float(d[2])
+    if s < 1e-12:
+        return np.eye(3)
+    k = axis / s
+    kx = np.array([[0.0, -k[2], k[1]], [k[2], 0.0, -k[0]], [-k[1], k[0], 0.0]])
+    return np.eye(3) + s * kx + (1.0 - c) * kx @ kx
+
+
 def ray_corrected(
     rotation: np.ndarray, centre_px: np.ndarray, focal_px: float, principal_px: np.ndarray
 ) -> np.ndarray:
@@ -132,17 +146,7 @@ def ray_corrected(
     crop) in the real camera's axes: turned by the rotation that takes the optical axis
     onto the ray through the crop's centre. A head 20 deg off the optical axis would
     otherwise read 20 deg of yaw or pitch that it does not have."""
-    ray = np.array([*((np.asarray(centre_px, float) - principal_px) / focal_px), 1.0])
-    ray /= np.linalg.norm(ray)
-    z = np.array([0.0, 0.0, 1.0])
-    axis = np.cross(z, ray)
-    s, c = float(np.linalg.norm(axis)), float(ray @ z)
-    if s < 1e-9:
-        return rotation
-    k = axis / s
-    kx = np.array([[0.0, -k[2], k[1]], [k[2], 0.0, -k[0]], [-k[1], k[0], 0.0]])
-    to_ray = np.eye(3) + s * kx + (1.0 - c) * (kx @ kx)
-    return to_ray @ rotation
+    return ray_rotation(centre_px, focal_px, principal_px) @ rotation
 
 
 def yaw_from_camera_deg(r_head_cam: np.ndarray) -> float:

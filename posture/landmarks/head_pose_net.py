@@ -44,6 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from posture.errors import PostureError
+from posture.geometry.head import ray_rotation  # noqa: F401 - part of this module's API
 from posture.geometry.rotations import nearest_rotation
 from posture.landmarks.types import (
     LEFT_EAR,
@@ -214,20 +215,6 @@ def head_frame_from_bfm(r_bfm: np.ndarray) -> np.ndarray:
 def bfm_from_head_frame(r_head_cam: np.ndarray) -> np.ndarray:
     """Inverse of :func:`head_frame_from_bfm`."""
     return VIEW_TO_CAMERA @ r_head_cam @ HEAD_IN_BFM.T
-
-
-def ray_rotation(point_px: np.ndarray, focal_px: float, principal_px: np.ndarray) -> np.ndarray:
-    """The smallest rotation taking the optical axis (0, 0, 1) onto the ray through
-    ``point_px`` (camera axes)."""
-    d = np.array([*((np.asarray(point_px, float) - principal_px) / focal_px), 1.0])
-    d /= np.linalg.norm(d)
-    axis = np.cross([0.0, 0.0, 1.0], d)
-    s, c = float(np.linalg.norm(axis)), float(d[2])
-    if s < 1e-12:
-        return np.eye(3)
-    k = axis / s
-    kx = np.array([[0.0, -k[2], k[1]], [k[2], 0.0, -k[0]], [-k[1], k[0], 0.0]])
-    return np.eye(3) + s * kx + (1.0 - c) * kx @ kx
 
 
 def crop_for_net(rgb: np.ndarray, roi_box: Box) -> np.ndarray:
