@@ -11,7 +11,7 @@ from posture.geometry.measure import MAX_FOLLOWED_DEG, measure_frame
 from posture.geometry.posture_angles import load_cva_model
 from posture.geometry.rotations import compose_head_angles, decompose_head_angles
 from posture.landmarks.types import LEFT_SHOULDER, RIGHT_SHOULDER, PoseLandmarks
-from tests.synthetic_landmarks import FOCAL_PX, IMAGE_H, make_frame, side_view_frame
+from tests.synthetic_landmarks import FOCAL_PX, IMAGE_H, IMAGE_W, make_frame, side_view_frame
 
 TOL_DEG = 0.5
 
@@ -195,3 +195,47 @@ def test_net_alignment_recovers_a_head_axis_bias_and_realigned_keeps_the_95_deg_
     assert lost.head_rotation_deg is None and lost.head_in_camera_deg is None and lost.head_lost
     kept = realigned(replace(m, head_net_cam=m.head_mesh_cam, head_mesh_cam=None), np.eye(3))
     assert kept.head_rotation_deg == pytest.approx(80, abs=TOL_DEG)
+
+
+def _with_network_head(lm, rotation_deg: float, centre_px: tuple[float, float], face=False):
+    """The frame with the head-pose network's reading ``rotation_deg`` of turn, as seen
+    along its crop's line of sight (weak perspective), on a crop centred at ``centre_px``."""
+    from posture.geometry.rotations import FACING_CAMERA
+    from posture.landmarks.types import HeadRotation
+
+    head = HeadRotation(
+        FACING_CAMERA @ compose_head_angles(rotation_deg, 0, 0), np.array(centre_px), "pose", 0.9
+    )
+    return replace(lm, head=head, face=lm.face if face else None)
+
+
+def test_the_limit_is_taken_against_the_line_of_sight_not_the_optical_axis():
+    from posture.geometry.head import ray_rotation
+
+    # A head near the left edge of a wide view, turned 85 deg (to its left, away from the
+    # middle of the view) from its line of sight: within what the network follows, though
+    # 85 + ~34 deg from the optical axis.
+    edge = (40.0, IMAGE_H / 2)
+    m = measure(_with_network_head(make_frame(with_face=False), 85.0, edge))
+    assert not m.head_lost and m.head_rotation_deg is not None
+    # The value is still the camera-relative one (the ray is accounted for).
+    ray_deg = np.degrees(np.arccos(ray_rotation(np.array(edge), FOCAL_PX, np.array(
+        [IMAGE_W / 2, IMAGE_H / 2]))[2, 2]))  # fmt: skip
+    assert ray_deg > 30
+    assert abs(m.head_rotation_deg) == pytest.approx(85.0 + ray_deg, abs=1.0)
+    # Turned 100 deg from its line of sight, in the middle of the view: lost.
+    centre = (IMAGE_W / 2, IMAGE_H / 2)
+    lost = measure(_with_network_head(make_frame(with_face=False), 100.0, centre))
+    assert lost.head_rotation_deg is None and lost.head_lost
+
+
+def test_a_face_close_up_without_an_upright_body_gets_camera_relative_head_angles():
+    # The pose model's body under a face close-up is a guess (here: head below the
+    # shoulders, so no body angle); the network's head on its head points is measured
+    # against the camera.
+    lm = _with_network_head(make_frame(with_face=False, camera_roll_deg=180.0), 70.0,
+                            (IMAGE_W / 2, IMAGE_H / 2))  # fmt: skip
+    m = measure(lm)
+    assert m.shoulder_tilt_deg is None and m.cva_deg is None
+    assert m.reference == "camera"
+    assert m.head_rotation_deg == pytest.approx(70.0, abs=TOL_DEG)

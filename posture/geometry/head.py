@@ -155,11 +155,18 @@ def yaw_from_camera_deg(r_head_cam: np.ndarray) -> float:
     return decompose_head_angles(FACING_CAMERA.T @ r_head_cam)[0]
 
 
-def away_from_camera_deg(r_head_cam: np.ndarray) -> float:
+def away_from_camera_deg(r_head_cam: np.ndarray, view: np.ndarray | None = None) -> float:
     """How far (deg) the face points away from the camera, in any direction: the angle
     between the face's forward axis (minus the head's back axis) and the direction to the
-    camera. Free of any Euler order (a face turned 80 deg and tipped 30 is 81 deg away)."""
-    return float(np.degrees(np.arccos(np.clip(r_head_cam[2, 1], -1.0, 1.0))))
+    camera. Free of any Euler order (a face turned 80 deg and tipped 30 is 81 deg away).
+
+    ``view``: the rotation taking the optical axis onto the ray to the head
+    (:func:`ray_rotation`); the angle is then taken against that ray, the line the camera
+    sees the face along, instead of the optical axis. A head near the edge of a wide view
+    that looks straight at the lens is 0 deg away, not the ray's 30: it is the angle to
+    the line of sight that decides what the face mesh and the network can follow."""
+    r = r_head_cam if view is None else view.T @ r_head_cam
+    return float(np.degrees(np.arccos(np.clip(r[2, 1], -1.0, 1.0))))
 
 
 # The face mesh follows the head well while it faces the camera, and under-reads past
@@ -171,13 +178,17 @@ BLEND_FROM_DEG = 35.0
 BLEND_TO_DEG = 55.0
 
 
-def fused_head(r_mesh: np.ndarray | None, r_net: np.ndarray | None) -> np.ndarray | None:
-    """The head frame from the face-mesh fit and the network (either may be missing)."""
+def fused_head(
+    r_mesh: np.ndarray | None, r_net: np.ndarray | None, view: np.ndarray | None = None
+) -> np.ndarray | None:
+    """The head frame from the face-mesh fit and the network (either may be missing);
+    ``view`` as :func:`away_from_camera_deg` (the blend follows the angle to the line of
+    sight)."""
     if r_net is None:
         return r_mesh
     if r_mesh is None:
         return r_net
-    away = away_from_camera_deg(r_net)
+    away = away_from_camera_deg(r_net, view)
     w = float(np.clip((away - BLEND_FROM_DEG) / (BLEND_TO_DEG - BLEND_FROM_DEG), 0.0, 1.0))
     if w <= 0.0:
         return r_mesh

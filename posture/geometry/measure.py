@@ -13,6 +13,7 @@ from posture.geometry.head import (
     fused_head,
     head_frame_from_face,
     ray_corrected,
+    ray_rotation,
 )
 from posture.geometry.posture_angles import (
     cva_deg,
@@ -69,12 +70,14 @@ class FrameMeasurement:
     head_mesh_cam: np.ndarray | None = field(default=None, repr=False, compare=False)
     head_net_cam: np.ndarray | None = field(default=None, repr=False, compare=False)
     reference_frame: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # The rotation taking the optical axis onto the ray to the head (the line of sight).
+    head_view_cam: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         """The contract's per-frame fields only."""
         hidden = {
             "head_in_camera_deg", "trunk_yaw_deg", "head_lost",
-            "head_mesh_cam", "head_net_cam", "reference_frame",
+            "head_mesh_cam", "head_net_cam", "reference_frame", "head_view_cam",
         }  # fmt: skip
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in hidden}
 
@@ -104,8 +107,8 @@ def realigned(m: FrameMeasurement, net_to_mesh: np.ndarray) -> FrameMeasurement:
     :func:`measure_frame`."""
     if m.head_net_cam is None or m.reference_frame is None or m.head_in_camera_deg is None:
         return m
-    head = fused_head(m.head_mesh_cam, m.head_net_cam @ net_to_mesh)
-    if away_from_camera_deg(head) > MAX_FOLLOWED_DEG:
+    head = fused_head(m.head_mesh_cam, m.head_net_cam @ net_to_mesh, m.head_view_cam)
+    if away_from_camera_deg(head, m.head_view_cam) > MAX_FOLLOWED_DEG:
         lost = dict.fromkeys(("head_rotation_deg", "head_flexion_deg", "head_lateral_flexion_deg"))
         return replace(m, head_in_camera_deg=None, head_lost=True, **lost)
     angles = decompose_head_angles(m.reference_frame.T @ head)
@@ -122,7 +125,9 @@ def head_relative_to_trunk(
 
 
 # The head-pose network was trained on faces turned up to 90 deg from the camera (300W-LP);
-# a head read further away than this is past what it follows: the frame counts as lost.
+# a head read further away than this from the line of sight (the ray from the camera to
+# the head, not the optical axis: a crop's network sees its face along that ray) is past
+# what it follows: the frame counts as lost.
 MAX_FOLLOWED_DEG = 95.0
 
 
@@ -159,8 +164,13 @@ def measure_frame(
             angles (CVA, head and shoulder tilt) are not corrected for it.
     """
     pose, face = lm.pose, lm.face
+    # The network's head crop stands on the pose model's head points (or the face mesh);
+    # a head found there is measured even when no upright body is below it (a face
+    # close-up: the pose's shoulders are guesses), camera-relative, since then nothing
+    # says where the trunk is. The adapter's confidence gates vouch for the face.
+    head_seen = pose is not None or face is not None
     if pose is not None and not head_above_shoulders(pose, camera_roll_deg):
-        pose = None  # no upright person: angles from it would be false
+        pose = None  # no upright person: body angles from it would be false
     # The trunk is taken as upright (its vertical is true vertical: the camera's,
     # corrected for roll and pitch) and turned about it by the shoulder line's yaw.
     reference_frame = _camera_reference(camera_roll_deg, camera_pitch_deg)
@@ -185,10 +195,11 @@ def measure_frame(
     principal = np.array([lm.width / 2, lm.height / 2])
     head_mesh = head_frame_from_face(face.xyz, focal, principal) if face is not None else None
     head_net = None
-    if lm.head is not None and (pose is not None or face is not None):
+    if lm.head is not None and head_seen:
         head_net = ray_corrected(lm.head.rotation, lm.head.centre_px, focal, principal)
-    head = fused_head(head_mesh, head_net)
-    if head is not None and away_from_camera_deg(head) > MAX_FOLLOWED_DEG:
+    view_ray = _line_of_sight(lm, focal, principal)
+    head = fused_head(head_mesh, head_net, view_ray)
+    if head is not None and away_from_camera_deg(head, view_ray) > MAX_FOLLOWED_DEG:
         head = None  # past what the models were trained on: a bound, not a value
     if head is not None:
         head_in_camera = decompose_head_angles(reference_frame.T @ head)
@@ -215,9 +226,20 @@ def measure_frame(
         head_in_camera_deg=head_in_camera, trunk_yaw_deg=own_trunk_yaw,
         head_lost=pose is not None and head_in_camera is None,
         head_mesh_cam=head_mesh, head_net_cam=head_net, reference_frame=reference_frame,
+        head_view_cam=view_ray,
     )  # fmt: skip
     trunk_yaw = trunk_yaw_deg if trunk_yaw_deg is not None else own_trunk_yaw
     return m.with_trunk_yaw(trunk_yaw)
+
+
+def _line_of_sight(lm: FrameLandmarks, focal_px: float, principal_px: np.ndarray) -> np.ndarray:
+    """The rotation taking the optical axis onto the ray to the head: through the
+    network's crop centre, else the face mesh's centre, else the optical axis."""
+    if lm.head is not None:
+        return ray_rotation(lm.head.centre_px, focal_px, principal_px)
+    if lm.face is not None and np.isfinite(lm.face.xyz[:, :2]).all():
+        return ray_rotation(lm.face.xyz[:, :2].mean(axis=0), focal_px, principal_px)
+    return np.eye(3)
 
 
 def _camera_reference(camera_roll_deg: float, camera_pitch_deg: float = 0.0) -> np.ndarray:
