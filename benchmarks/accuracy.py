@@ -115,8 +115,11 @@ def _face_model_bodies(provenance: str, names: tuple[str, ...]) -> tuple[frozens
     every = frozenset(names)
     template: frozenset[str] = every
     m = re.search(r"template from renders of bodies \[(\d+)\.\.(\d+)\]", provenance)
+    listed = re.search(r"template from renders of bodies \[([\d, ]+)\]", provenance)
     if m:
         template = frozenset(names[int(m[1]) : int(m[2]) + 1])
+    elif listed:  # fit_face_model.py --template-only --bodies 1 2 3 ...
+        template = frozenset(names[int(i)] for i in re.findall(r"\d+", listed[1]))
     else:  # the stills-only fit: "benchmarks/fit_face_model.py, bodies [0, 1, ...]"
         m = re.search(r"fit_face_model\.py, bodies \[([\d, ]*)\]", provenance)
         if m:

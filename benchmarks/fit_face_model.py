@@ -18,8 +18,14 @@ ROM protocol VIDEOS (bodies not used by the benchmark's videos, rendered by
 tracked face mesh reads extension differently from a still fed a few times); the template
 and rigid points are kept.
 
+With ``--template-only`` (with ``--bodies``), only the template is refitted, on the
+neutral faces of those bodies; the rigid points and the installed pitch gains are kept
+(refit them after with ``--video-gains``). The provenance names the bodies, which
+``benchmarks/accuracy.py`` reads to tell fit from held-out bodies.
+
 Needs the synthetic extras (pyrender on Mesa; see docs/synthetic.md).
 Usage: python benchmarks/fit_face_model.py [--bodies 0 1 2 ...]
+       python benchmarks/fit_face_model.py --template-only --bodies 1 2 3 7 8
        python benchmarks/fit_face_model.py --video-gains [VIDEO ...] [--dry-run]
 """
 
@@ -201,12 +207,65 @@ def video_gains(videos: list[Path], dry_run: bool) -> None:
         pitch_gain=np.array([gain_down, gain_up], dtype=np.float32),
         pitch_zero_deg=np.float32(0.0),
         provenance=np.array(
-            "benchmarks/fit_face_model.py: template from renders of bodies [0..8] (stills); "
+            f"benchmarks/fit_face_model.py: {_template_sentence(model)}; "
             f"pitch gains video-fitted (--video-gains) on {len(raw)} frames of the ROM "
             f"protocol videos {sorted(samples)} (bodies {bodies})"
         ),
     )
     print(f"wrote {OUT}: pitch gains down {gain_down:.3f}, up {gain_up:.3f}")
+
+
+def _template_sentence(model: FaceModel) -> str:
+    """The installed template's part of the provenance ("template from renders of bodies
+    [...] (stills)"), kept when only the gains are refitted."""
+    import re
+
+    text = str(np.load(OUT)["provenance"]) if OUT.exists() else ""
+    m = re.search(r"template from renders of bodies \[[^\]]*\] \(stills\)", text)
+    return m[0] if m else "template from renders of bodies [0..8] (stills)"
+
+
+def neutral_template(ids: list[int], renderer: Renderer) -> tuple[np.ndarray, int]:
+    """The mean neutral face-mesh shape (head axes, unit RMS size) of bodies ``ids``, and
+    how many renders gave a face (a close head and an upper-body framing per body)."""
+    shapes = []
+    for b in ids:
+        for dist, framing in ((0.8, "head"), (1.6, "upper")):
+            rgb, truth = render_still(b, BodyPose(), distance_m=dist, framing=framing,
+                                      renderer=renderer, seed=b)  # fmt: skip
+            try:
+                shape, r_true = observe(rgb, truth)
+            except LookupError:
+                continue
+            shapes.append(normalised(shape) @ r_true)  # rows: R^T p
+    return normalised(np.mean(shapes, axis=0)), len(shapes)
+
+
+def template_only(ids: list[int], dry_run: bool) -> None:
+    model = load_face_model()
+    template, n = neutral_template(ids, Renderer())
+    r = fit_rotation(model.template, template, model.rigid)
+    change = np.degrees(np.arccos(np.clip((np.trace(r) - 1) / 2, -1, 1)))
+    rms = np.sqrt(((template - model.template) ** 2).sum(axis=1).mean())
+    print(f"bodies {ids}: {n} neutral faces; new vs installed template: rms {rms:.4f} "
+          f"(unit size), rotation {change:.2f} deg")  # fmt: skip
+    if dry_run:
+        return
+    names = ", ".join(str(i) for i in ids)
+    old = str(np.load(OUT)["provenance"])
+    gains = old.split("; ", 1)[1] if "; " in old else "pitch gains as installed before"
+    np.savez_compressed(
+        OUT,
+        template=template.astype(np.float32),
+        rigid=model.rigid,
+        pitch_gain=np.array(model.pitch_gain, dtype=np.float32),
+        pitch_zero_deg=np.float32(model.pitch_zero_deg),
+        provenance=np.array(
+            f"benchmarks/fit_face_model.py: template from renders of bodies [{names}] "
+            f"(stills); {gains}"
+        ),
+    )
+    print(f"wrote {OUT}")
 
 
 def main() -> None:
@@ -215,8 +274,15 @@ def main() -> None:
     parser.add_argument("--video-gains", type=Path, nargs="*", metavar="VIDEO",
                         help="refit only the pitch gains on these ROM videos (with "
                         ".truth.json; none given: render_rom_train.py's)")  # fmt: skip
+    parser.add_argument("--template-only", action="store_true",
+                        help="refit only the template, on --bodies")  # fmt: skip
     parser.add_argument("--dry-run", action="store_true", help="print, do not write")
     args = parser.parse_args()
+    if args.template_only:
+        if not args.bodies:
+            parser.error("--template-only needs --bodies")
+        template_only(args.bodies, args.dry_run)
+        return
     if args.video_gains is not None:
         videos = args.video_gains
         if not videos:

@@ -19,6 +19,7 @@ from posture.geometry.rotations import (
 )
 from posture.landmarks.types import (
     LEFT_EAR,
+    LEFT_ELBOW,
     LEFT_EYE,
     LEFT_HIP,
     LEFT_SHOULDER,
@@ -26,6 +27,7 @@ from posture.landmarks.types import (
     N_POSE,
     NOSE,
     RIGHT_EAR,
+    RIGHT_ELBOW,
     RIGHT_EYE,
     RIGHT_HIP,
     RIGHT_SHOULDER,
@@ -75,6 +77,7 @@ def make_frame(
     shoulder_drop_m: float = 0.0,
     with_hips: bool = False,
     camera_roll_deg: float = 0.0,
+    with_arms: bool = False,
     camera_pitch_deg: float = 0.0,
 ) -> FrameLandmarks:
     """Landmarks of a subject with the given head-in-trunk angles, upright against gravity.
@@ -103,6 +106,9 @@ def make_frame(
         LEFT_HIP: neck_base + [0.12, 0.02, -0.55],
         RIGHT_HIP: neck_base + [-0.12, 0.02, -0.55],
     }
+    if with_arms:  # the elbows beside the chest (a photo framed on the upper body)
+        body[LEFT_ELBOW] = neck_base + [0.22, 0.03, -0.30]
+        body[RIGHT_ELBOW] = neck_base + [-0.22, 0.03, -0.30]
     head_pts = {
         NOSE: (0.0, -0.12, -0.005),
         LEFT_EYE: (0.03, -0.085, 0.03),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from posture.geometry.measure import measure_frame
-from posture.pipeline import SteadyTrunkYaw, steady_trunk
+from posture.pipeline import PHOTO_HEAD_VS_CAMERA, SteadyTrunkYaw, steady_trunk
 from tests.synthetic_landmarks import FOCAL_PX, make_frame
 
 
@@ -44,3 +44,43 @@ def test_without_any_trunk_angles_are_relative_to_the_camera():
     out = steady_trunk([measure_frame(lm, focal_px=FOCAL_PX)])[0]
     assert out.reference == "camera"
     assert out.head_rotation_deg == pytest.approx(30, abs=0.5)
+
+
+def _photo_report(lm):
+    from posture.io.media import MediaInfo
+    from posture.pipeline import AnalysisOptions, assemble_report
+
+    m = measure_frame(lm, focal_px=FOCAL_PX)
+    info = MediaInfo("p.png", "image", lm.width, lm.height, None, 1, None)
+    return assemble_report(info, [m], AnalysisOptions(), 1, []).to_dict()
+
+
+def test_a_photo_uses_its_shoulder_line_only_with_the_upper_arms_in_view():
+    # The trunk turned 25 deg, the head 30 deg further: with the elbows in the picture
+    # the shoulder line is used (rotation vs the trunk); in a close-up without them it is
+    # not (one photo's shoulders follow the head), and the head is read against the
+    # camera, 55 deg, and the report says so.
+    at = (0.0, -0.15, 1.6)  # far enough for the elbows to be in the picture
+    framed = _photo_report(
+        make_frame(30.0, 0.0, 0.0, trunk_yaw_deg=25.0, with_arms=True, head_centre_m=at)
+    )
+    frame = framed["frames"][0]
+    assert frame["reference"] == "trunk"
+    assert frame["head_rotation_deg"] == pytest.approx(30.0, abs=0.5)
+    assert PHOTO_HEAD_VS_CAMERA not in framed["quality"]["warnings"]
+
+    close_up = _photo_report(make_frame(30.0, 0.0, 0.0, trunk_yaw_deg=25.0, head_centre_m=at))
+    frame = close_up["frames"][0]
+    assert frame["reference"] == "camera"
+    assert frame["head_rotation_deg"] == pytest.approx(55.0, abs=0.5)
+    assert PHOTO_HEAD_VS_CAMERA in close_up["quality"]["warnings"]
+    assert not any("shoulders were not visible" in w for w in close_up["quality"]["warnings"])
+
+
+def test_a_video_keeps_its_steady_trunk_without_the_arms_in_view():
+    from posture.pipeline import steady_trunk
+
+    frames = [measure_frame(make_frame(r, 0.0, 0.0, trunk_yaw_deg=25.0), focal_px=FOCAL_PX)
+              for r in (0.0, 10.0, 20.0, 30.0)]  # fmt: skip
+    got = [m.head_rotation_deg for m in steady_trunk(frames)]
+    assert got == pytest.approx([0.0, 10.0, 20.0, 30.0], abs=0.5)

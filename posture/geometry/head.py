@@ -178,17 +178,19 @@ BLEND_FROM_DEG = 35.0
 BLEND_TO_DEG = 55.0
 
 
-def fused_head(
-    r_mesh: np.ndarray | None, r_net: np.ndarray | None, view: np.ndarray | None = None
-) -> np.ndarray | None:
-    """The head frame from the face-mesh fit and the network (either may be missing);
-    ``view`` as :func:`away_from_camera_deg` (the blend follows the angle to the line of
-    sight)."""
+def fused_head(r_mesh: np.ndarray | None, r_net: np.ndarray | None) -> np.ndarray | None:
+    """The head frame from the face-mesh fit and the network (either may be missing).
+
+    The blend follows the network's angle from the optical axis, the measure the band was
+    chosen with (the fit bodies' ROM videos). Taken from the line of sight instead, it
+    moved extension on the bundled ROM video from 35.1 to 39.6 deg for a true 35 (the
+    head sits above the middle of the view), so the band keeps its measure; the 95 deg
+    limit, which is about what the network sees in its crop, uses the line of sight."""
     if r_net is None:
         return r_mesh
     if r_mesh is None:
         return r_net
-    away = away_from_camera_deg(r_net, view)
+    away = away_from_camera_deg(r_net)
     w = float(np.clip((away - BLEND_FROM_DEG) / (BLEND_TO_DEG - BLEND_FROM_DEG), 0.0, 1.0))
     if w <= 0.0:
         return r_mesh

@@ -28,7 +28,7 @@ from posture.geometry.rotations import (
     rot_x,
     rot_z,
 )
-from posture.geometry.trunk import View, classify_view, trunk_frame
+from posture.geometry.trunk import View, arms_in_view, classify_view, trunk_frame
 from posture.landmarks.types import LEFT_EYE, RIGHT_EYE, FrameLandmarks
 
 Reference = Literal["trunk", "camera"]
@@ -61,6 +61,9 @@ class FrameMeasurement:
     # re-referenced to its steady trunk (see ``with_trunk_yaw``).
     head_in_camera_deg: tuple[float, float, float] | None = field(default=None, repr=False)
     trunk_yaw_deg: float | None = field(default=None, repr=False)
+    # Both elbows inside the frame: this frame's shoulder line is evidence of the trunk's
+    # yaw (see ``posture.geometry.trunk.arms_in_view``; a photo uses it only then).
+    arms_in_view: bool = field(default=False, repr=False)
     # A person was in view but the head's angles could not be measured (face turned
     # past what the models follow, or hidden): a range-of-motion peak next to such frames
     # is only a lower bound (``posture.signals.rom.directions_at_limit``).
@@ -76,7 +79,7 @@ class FrameMeasurement:
     def to_dict(self) -> dict:
         """The contract's per-frame fields only."""
         hidden = {
-            "head_in_camera_deg", "trunk_yaw_deg", "head_lost",
+            "head_in_camera_deg", "trunk_yaw_deg", "arms_in_view", "head_lost",
             "head_mesh_cam", "head_net_cam", "reference_frame", "head_view_cam",
         }  # fmt: skip
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in hidden}
@@ -107,7 +110,7 @@ def realigned(m: FrameMeasurement, net_to_mesh: np.ndarray) -> FrameMeasurement:
     :func:`measure_frame`."""
     if m.head_net_cam is None or m.reference_frame is None or m.head_in_camera_deg is None:
         return m
-    head = fused_head(m.head_mesh_cam, m.head_net_cam @ net_to_mesh, m.head_view_cam)
+    head = fused_head(m.head_mesh_cam, m.head_net_cam @ net_to_mesh)
     if away_from_camera_deg(head, m.head_view_cam) > MAX_FOLLOWED_DEG:
         lost = dict.fromkeys(("head_rotation_deg", "head_flexion_deg", "head_lateral_flexion_deg"))
         return replace(m, head_in_camera_deg=None, head_lost=True, **lost)
@@ -198,7 +201,7 @@ def measure_frame(
     if lm.head is not None and head_seen:
         head_net = ray_corrected(lm.head.rotation, lm.head.centre_px, focal, principal)
     view_ray = _line_of_sight(lm, focal, principal)
-    head = fused_head(head_mesh, head_net, view_ray)
+    head = fused_head(head_mesh, head_net)
     if head is not None and away_from_camera_deg(head, view_ray) > MAX_FOLLOWED_DEG:
         head = None  # past what the models were trained on: a bound, not a value
     if head is not None:
@@ -224,6 +227,7 @@ def measure_frame(
     m = FrameMeasurement(
         lm.t_s, valid, view, "camera", **values,
         head_in_camera_deg=head_in_camera, trunk_yaw_deg=own_trunk_yaw,
+        arms_in_view=pose is not None and arms_in_view(pose, lm.width, lm.height),
         head_lost=pose is not None and head_in_camera is None,
         head_mesh_cam=head_mesh, head_net_cam=head_net, reference_frame=reference_frame,
         head_view_cam=view_ray,
