@@ -5,19 +5,19 @@ statistics (``score_stills``, ``score_rom_peaks``, ``score_full_range``), and ev
 lives in one table, ``TOLERANCES``, with the figure it sits above. An error limit is the
 measured figure x 1.2 or + 1 deg, whichever is larger; a slope (least squares, measured on
 true) must lie within 1 +- 0.2 (wider when the measured slope is further from 1), so a real
-regression fails here while codec or library noise does not. Measured at commit 39d2df0 on
-2026-12-05 (stills: median over crops, camera roll and focal length given):
+regression fails here while codec or library noise does not. Measured at commit 595c211 on
+2026-12-07 (stills: median over crops, camera roll and focal length given):
 
     measure (stills)                      measured (MAE, slope)   limits
-    head rotation (5 front-view head)     3.29, 0.89              4.3, 0.79-1.21
-    head rotation (3 oblique head)        30.7, 0.45              36.9, 0.8-1.2 (xfail)
-    head lateral flexion (8 head)         3.47, 1.08              4.5, 0.8-1.2
-    head flexion (8 head)                 10.1, 1.05              12.2, 0.8-1.2
+    head rotation (5 front-view head)     3.74, 0.92              4.8, 0.8-1.2
+    head rotation (3 oblique head)        29.6, 0.53              35.6, 0.8-1.2 (xfail)
+    head lateral flexion (8 head)         3.52, 1.08              4.6, 0.8-1.2
+    head flexion (8 head)                 9.05, 1.07              10.9, 0.8-1.2
     CVA (6 side views)                    3.99, 1.18              5.0, 0.72-1.28
     head tilt (6 front)                   0.79, 0.98              1.8, 0.8-1.2
     shoulder tilt (6 front + 5 head)      0.53, 1.18              1.6, 0.72-1.28
-    ROM sample video, max / mean error    4.1 / 1.3               5.1 / 2.3
-    full-range clip, max / frame MAE      2.2 / 4.4               3.2 / 5.4
+    ROM sample video, max / mean error    3.9 / 1.33              4.9 / 2.4
+    full-range clip, max / frame MAE      2.5 / 4.64              3.5 / 5.7
 
 The full-range clip (``sample_videos/rom_full_range.mp4``, rotation 85 left / 80 right,
 a body not used for fitting) fails without the head-pose network: its turns are lost at
@@ -64,15 +64,17 @@ FULL_RANGE = SAMPLES / "rom_full_range.mp4"
 # (rounded up to 0.1); a slope must lie within 1 +- max(0.2, |1 - measured| + 0.1).
 # Each comment gives the figures the limits sit above, with the commit and date measured.
 TOLERANCES: dict[str, dict[str, float | tuple[float, float]]] = {
-    # Measured 2026-12-05 at 39d2df0 (head-pose network, CVA elevation model): MAE 3.29,
-    # slope 0.89 (5f9273f, before the network: 3.50, 0.87)
-    "head_rotation": {"missing": 0, "mae": 4.3, "slope": (0.79, 1.21)},
-    # MAE 30.7, slope 0.45 (KNOWN_SHORT: fails its slope)
-    "head_rotation_oblique": {"missing": 0, "mae": 36.9, "slope": (0.8, 1.2)},
-    # MAE 3.47, slope 1.08
-    "head_lateral_flexion": {"missing": 0, "mae": 4.5, "slope": (0.8, 1.2)},
-    # MAE 10.1, slope 1.05
-    "head_flexion": {"missing": 0, "mae": 12.2, "slope": (0.8, 1.2)},
+    # Measured 2026-12-07 at 595c211: MAE 3.74, slope 0.92. Up from 3.29 at 39d2df0: one
+    # of these 5 close-ups no longer uses its own shoulder line (no elbows in the picture:
+    # 11.9 -> 15.2 for a true 9.6), the rule that took held-out front photos in
+    # benchmarks/accuracy.py from 9.1 to 5.3 (5f9273f, before the network: 3.50, 0.87)
+    "head_rotation": {"missing": 0, "mae": 4.8, "slope": (0.8, 1.2)},
+    # MAE 29.6, slope 0.53 (KNOWN_SHORT: fails its slope)
+    "head_rotation_oblique": {"missing": 0, "mae": 35.6, "slope": (0.8, 1.2)},
+    # MAE 3.52, slope 1.08
+    "head_lateral_flexion": {"missing": 0, "mae": 4.6, "slope": (0.8, 1.2)},
+    # MAE 9.05, slope 1.07 (39d2df0: 10.1, 1.05; the template refitted on fit bodies)
+    "head_flexion": {"missing": 0, "mae": 10.9, "slope": (0.8, 1.2)},
     # MAE 3.99, slope 1.18 (the camera-elevation model with its 1.36 gain; 5f9273f: 2.37,
     # 0.99 on these 6 stills, but 4.73 on held-out bodies and camera heights)
     "cva": {"missing": 0, "mae": 5.0, "slope": (0.72, 1.28)},
@@ -80,12 +82,13 @@ TOLERANCES: dict[str, dict[str, float | tuple[float, float]]] = {
     "head_tilt": {"missing": 0, "mae": 1.8, "slope": (0.8, 1.2)},
     # MAE 0.53, slope 1.18
     "shoulder_tilt": {"missing": 0, "mae": 1.6, "slope": (0.72, 1.28)},
-    # max 4.1, mean 1.3 (sample_videos/rom_front.mp4)
-    "rom_sample_video": {"missing": 0, "max": 5.1, "mean": 2.3},
+    # max 3.9, mean 1.33 (sample_videos/rom_front.mp4; 39d2df0: 4.1, 1.3)
+    "rom_sample_video": {"missing": 0, "max": 4.9, "mean": 2.4},
     # sample_videos/rom_full_range.mp4 (held-out body tall_thin_man, rotation 85 / 80):
-    # left 84.5, right 82.2, max error 2.2, frame MAE 4.4, none "at least" or reduced.
+    # left 84.6, right 82.5, max error 2.5, frame MAE 4.64, none "at least" or reduced
+    # (595c211; 39d2df0: 84.5, 82.2, 2.2, 4.4).
     # 5f9273f (no network) fails it: left 55.4, right 57.6, both "at least", frame MAE 10.8.
-    "rom_full_range": {"missing": 0, "max": 3.2, "frame_mae": 5.4, "reduced": 0},
+    "rom_full_range": {"missing": 0, "max": 3.5, "frame_mae": 5.7, "reduced": 0},
 }
 # Statistics the product does not meet yet (xfail, strict: a pass fails the run, so the
 # table gets updated when they are fixed).
