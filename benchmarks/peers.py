@@ -185,12 +185,12 @@ class Compare:
         return m, g, s, self.seen[key]
 
     def print(self) -> None:
-        cell_w = 20
+        cell_w = 21
         head = f"{'metric':<32}{'group':<19}{'split':<33}{'n':>5}"
         sub = " " * len(head)
         for m in METHODS:
             head += f"{m:>{cell_w}}"
-            sub += f"{'MAE':>7}{'bias':>7}{'det':>6}"
+            sub += f"{'MAE':>7}{'bias':>8}{'det':>6}"
         head += f"{'crashed':>10}  best"
         sub += f"{'/'.join(m[0] for m in METHODS):>10}"
         print("\n" + "=" * len(head))
@@ -217,9 +217,9 @@ class Compare:
                 det = f"{100 * dets[m]:>5.0f}%" if tried else f"{'-':>6}"
                 if len(e):
                     maes[m] = float(np.mean(np.abs(e)))
-                    line += f"{maes[m]:>7.2f}{float(np.mean(e)):>+7.2f}{det}"
+                    line += f"{maes[m]:>7.2f}{float(np.mean(e)):>+8.2f}{det}"
                 else:
-                    line += f"{'-':>7}{'-':>7}{det}"
+                    line += f"{'-':>7}{'-':>8}{det}"
             best = min(maes, key=maes.__getitem__) if maes else "-"
             if maes and dets[best] < max(dets.values()):
                 best += "*"
@@ -353,7 +353,7 @@ def rom(cache: Path, cmp: Compare, splits: Splits, peers: Peers, limit: int | No
             cmp.add(metric, "all directions", split, errors, with_all=True)
     cmp.notes.append(
         f"rom: {len(videos)} videos, analyze() and the peers without calibration; "
-        f"{at_least} directions the product reported as 'at least' are in the"
+        f"{at_least} directions the product reported as 'at least' are in the "
         f"'{AT_LEAST.strip()}' rows (every method's error on those directions)"
     )
 
