@@ -197,10 +197,19 @@ def photo_trunk(m: FrameMeasurement) -> FrameMeasurement:
     faced it. One picture gives one pose-model reading of the trunk's yaw, and in a
     close-up that reading follows the head: on rendered stills of held-out bodies, front
     photos read head rotation with MAE 9.1 deg from every photo's shoulder line against
-    5.3 deg from the camera (docs/accuracy.md)."""
-    if m.trunk_yaw_deg is None or m.arms_in_view:
+    5.3 deg from the camera (docs/accuracy.md). A shoulder line that would put the head
+    turned more than a neck can turn from it (the pose model now and then reads a front
+    view as a back view) is not used either."""
+    if m.trunk_yaw_deg is None:
         return m
-    return m.with_trunk_yaw(None)
+    reachable = m.head_in_camera_deg is None or (
+        _deg_apart(m.head_in_camera_deg[0], m.trunk_yaw_deg) <= MAX_NECK_TURN_DEG
+    )
+    return m if m.arms_in_view and reachable else m.with_trunk_yaw(None)
+
+
+# No neck turns the head further than this from the trunk (healthy adults: 70-90 deg).
+MAX_NECK_TURN_DEG = 100.0
 
 
 def _deg_apart(a_deg: float, b_deg: float) -> float:

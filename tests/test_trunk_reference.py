@@ -84,3 +84,22 @@ def test_a_video_keeps_its_steady_trunk_without_the_arms_in_view():
               for r in (0.0, 10.0, 20.0, 30.0)]  # fmt: skip
     got = [m.head_rotation_deg for m in steady_trunk(frames)]
     assert got == pytest.approx([0.0, 10.0, 20.0, 30.0], abs=0.5)
+
+
+def test_a_photo_ignores_a_shoulder_line_read_as_a_back_view():
+    # The pose model reads the trunk of a subject facing the camera as turned 175 deg (a
+    # back view) while the face looks at the camera: a head 175 deg from its trunk is out
+    # of any neck's reach, so the head is read against the camera.
+    from dataclasses import replace
+
+    from posture.pipeline import photo_trunk
+
+    at = (0.0, -0.15, 1.6)
+    m = measure_frame(
+        make_frame(10.0, 0.0, 0.0, with_arms=True, head_centre_m=at), focal_px=FOCAL_PX
+    )
+    flipped = photo_trunk(replace(m, trunk_yaw_deg=175.0).with_trunk_yaw(175.0))
+    assert flipped.reference == "camera"
+    assert flipped.head_rotation_deg == pytest.approx(10.0, abs=0.5)
+    kept = photo_trunk(m)
+    assert kept.reference == "trunk" and kept.head_rotation_deg == pytest.approx(10.0, abs=0.5)
