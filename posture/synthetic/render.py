@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from posture.synthetic.looks import accessory_meshes
 from posture.synthetic.rig import Body, BodyPose, PosedBody, load_bodies, pose_body
 from posture.synthetic.scene import (
     Appearance,
@@ -99,6 +100,28 @@ class Renderer:
             mode=4,  # GL_TRIANGLES
         )
         scene.add(pyrender.Mesh(primitives=[primitive]))
+        for vertices, faces, rgb in accessory_meshes(posed, appearance):  # none by default
+            extra = trimesh.Trimesh(vertices=vertices, faces=faces, process=False)
+            look = pyrender.MetallicRoughnessMaterial(
+                alphaMode="OPAQUE",
+                metallicFactor=0.0,
+                roughnessFactor=0.8,
+                doubleSided=True,
+                baseColorFactor=(*(c / 255.0 for c in rgb), 1.0),
+            )
+            scene.add(
+                pyrender.Mesh(
+                    primitives=[
+                        pyrender.Primitive(
+                            positions=vertices.astype(np.float32),
+                            normals=np.asarray(extra.vertex_normals, dtype=np.float32),
+                            indices=faces.astype(np.uint32),
+                            material=look,
+                            mode=4,
+                        )
+                    ]
+                )
+            )
         if chair is not None:
             box = trimesh.creation.box(extents=(chair.size_m[0], chair.size_m[1], 0.45))
             box.apply_translation(

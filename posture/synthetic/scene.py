@@ -152,6 +152,12 @@ SHIRT_COLOURS = (
     (90, 150, 180),
 )
 TROUSER_COLOURS = ((35, 40, 60), (50, 50, 50), (150, 130, 95), (70, 80, 110), (20, 20, 25))
+# Outside SKIN_TONES' range (lightest 244/208/183, darkest 92/60/42), for the held-out looks
+# (benchmarks/rom_wide_looks.py). Kept apart: random_appearance draws from SKIN_TONES only,
+# so every existing random render is unchanged.
+SKIN_TONE_VERY_LIGHT = (252, 228, 214)
+SKIN_TONE_VERY_DARK = (58, 38, 28)
+GLASSES_RGB = (22, 22, 26)
 
 
 @dataclass(frozen=True)
@@ -163,6 +169,10 @@ class Appearance:
     trousers_rgb: tuple[int, int, int] = TROUSER_COLOURS[0]
     shoes_rgb: tuple[int, int, int] = (30, 25, 22)
     long_sleeves: bool = False
+    # Meshes on the head bone (posture.synthetic.looks); off by default: no mesh is added.
+    glasses: bool = False  # dark thin rims, bridge and temples to the ears
+    long_hair: bool = False  # covers the ears, falls to the shoulders (hair_rgb)
+    glasses_rgb: tuple[int, int, int] = GLASSES_RGB
 
 
 def random_appearance(rng: np.random.Generator) -> Appearance:
