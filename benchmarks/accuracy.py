@@ -24,6 +24,10 @@ Splits: every row of the table names the split it is measured on, derived from d
   front 2, side_heights 3) and the videos use their own cameras, apart from those the
   fits used (side_heights seed 4; fit_face_model.py's fixed placements;
   render_rom_train.py's cameras): every synthetic row is on placements not fitted on.
+- new bodies and looks: ``rom_wide_looks.py``'s ROM videos show six anny phenotypes that
+  no fit and no other set uses (``anny_bodies_wide.npz``: very old, heavy and tall, short
+  neck, petite, tall woman), with glasses, long hair over the ears and skin tones past the
+  usual range: held-out by construction.
 - real faces: the head-pose network's crop constants were measured on aflw2000_subset
   ("fit (net crop constants)"); aflw2000_wide, minus any photo also in the subset, is
   "held-out", as are fhp_frontal and the marker photo.
@@ -391,6 +395,15 @@ def ensure_rom_full_videos(cache: Path) -> list:
     return [(v, rf.ensure_variant(cache / "rom_full", v)) for v in rf.VARIANTS]
 
 
+def ensure_wide_videos(cache: Path) -> list:
+    """benchmarks/rom_wide_looks.py's ROM videos of bodies and looks no fit saw (new anny
+    phenotypes, glasses, long hair over the ears), rendered into ``cache/rom_wide`` unless
+    cached: [(variant, video)], as :func:`ensure_rom_full_videos`."""
+    import rom_wide_looks
+
+    return rom_wide_looks.ensure_wide_videos(cache)
+
+
 def rom_full_range(videos: list, table: Table, splits: Splits) -> None:
     """Full-range and restricted ROM peaks through ``analyze()`` (rom_full_range.py's
     scoring and tables), each video's split from the body in its truth file."""
@@ -678,14 +691,15 @@ def main() -> None:
     front = ensure_set("front", args.cache / "front", args.front, 2)
     rom_extra = ensure_rom_videos(args.cache)
     rom_full = ensure_rom_full_videos(args.cache)
+    rom_wide = ensure_wide_videos(args.cache)
     ensure_cva_heights(args.cache)
     times["rendering / cache check"] = time.perf_counter() - t0
     print(f"rendering / cache check: {times['rendering / cache check']:.0f} s", flush=True)
     if args.render_only:
         return
 
-    heads, posture, rom, full, heights, real_fit, real_wide, real_other = (
-        Table() for _ in range(8)
+    heads, posture, rom, full, wide, heights, real_fit, real_wide, real_other = (
+        Table() for _ in range(9)
     )
     videos = args.videos or [*sorted((REPO / "sample_videos").glob("rom*.mp4")), *rom_extra]
     extra_lines: list[str] = []
@@ -713,6 +727,8 @@ def main() -> None:
     _block("ROM videos", lambda: rom_videos(videos, rom, splits), rom, times)
     _block("ROM full/restricted range", lambda: rom_full_range(rom_full, full, splits), full,
            times)  # fmt: skip
+    _block("ROM new bodies and looks", lambda: rom_full_range(rom_wide, wide, splits), wide,
+           times)  # fmt: skip
     _block("CVA vs camera height", lambda: cva_heights(args.cache, heights, splits), heights,
            times)  # fmt: skip
 
@@ -721,6 +737,11 @@ def main() -> None:
         (f"Synthetic stills: posture ({len(side)} side, {len(front)} front)", posture),
         (f"ROM protocol videos ({len(videos)}: sample_videos/rom*, ROM_VARIANTS; analyze())", rom),
         (f"ROM full / restricted range videos ({len(rom_full)}, analyze())", full),
+        (
+            f"ROM videos, new bodies and looks ({len(rom_wide)}: rom_wide_looks.py, never "
+            "fitted on: held-out)",
+            wide,
+        ),
         ("CVA vs lens height (cva_heights.py side_heights set, calibrated)", heights),
         ("Real faces: AFLW2000 subset (net crop tuning set), camera-relative", real_fit),
         ("Real faces: AFLW2000 wide (held out), product head rotation", real_wide),

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
 
 from posture.synthetic.render import Chair, Renderer  # noqa: E402
-from posture.synthetic.rig import BodyPose, PosedBody, load_bodies, pose_body  # noqa: E402
+from posture.synthetic.rig import Body, BodyPose, PosedBody, load_bodies, pose_body  # noqa: E402
 from posture.synthetic.scene import (  # noqa: E402
     Appearance,
     Camera,
@@ -158,7 +158,7 @@ def make_clip(
     out: Path,
     duration_s: float,
     pose_at: Callable[[float], BodyPose],
-    body_name: str,
+    body_name: str | Body,
     camera_for: Callable[[PosedBody], Camera],
     appearance: Appearance,
     lighting: Lighting,
@@ -166,8 +166,11 @@ def make_clip(
     seated: bool,
     rom: dict | None,
     crf: int,
+    extra: dict | None = None,
 ) -> None:
-    body = load_bodies().body(body_name)
+    """``body_name``: a name in anny_bodies.npz, or a Body (e.g. of another body file).
+    ``extra``: more top-level keys for the truth file."""
+    body = body_name if isinstance(body_name, Body) else load_bodies().body(body_name)
     renderer = Renderer()
     camera = camera_for(pose_body(body, pose_at(0.0)))
     chair = chair_for(pose_body(body, pose_at(0.0))) if seated else None
@@ -197,6 +200,7 @@ def make_clip(
         "camera": first["camera"],
         "frames": frames,
         "rom": rom,
+        **(extra or {}),
     }
     (out / f"{name}.truth.json").write_text(json.dumps(doc, separators=(",", ":")))
     size = video.stat().st_size / 1e6

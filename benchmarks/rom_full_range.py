@@ -65,7 +65,7 @@ os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
 import make_samples as ms  # noqa: E402
 from render_rom_train import EVAL_BODIES  # noqa: E402
 
-from posture.synthetic.rig import BodyPose, PosedBody, landmarks_3d  # noqa: E402
+from posture.synthetic.rig import Body, BodyPose, PosedBody, landmarks_3d  # noqa: E402
 from posture.synthetic.scene import (  # noqa: E402
     HAIR_COLOURS,
     SHIRT_COLOURS,
@@ -296,17 +296,18 @@ def check_variants() -> None:
         assert rom_pose_at(float(t)) == ms.rom_pose_at(float(t))
 
 
-def ensure_video(out: Path, name: str, moves: Moves, body: str, spec: CameraSpec,
+def ensure_video(out: Path, name: str, moves: Moves, body: str | Body, spec: CameraSpec,
                  appearance: Appearance, lighting: Lighting, background: str,
-                 crf: int = 20) -> Path:  # fmt: skip
-    """Render the protocol with ``moves`` unless the video and its truth are in ``out``."""
+                 crf: int = 20, extra: dict | None = None) -> Path:  # fmt: skip
+    """Render the protocol with ``moves`` unless the video and its truth are in ``out``.
+    ``body``: a name in anny_bodies.npz or a Body; ``extra``: more truth-file keys."""
     video = out / f"{name}.mp4"
     if not (video.exists() and video.with_suffix(".truth.json").exists()):
         out.mkdir(parents=True, exist_ok=True)
         ms.make_clip(
             name, out, rom_duration_s(moves), lambda t: rom_pose_at(t, moves, seated=True),
             body, camera_for(spec), appearance, lighting, background, seated=True,
-            rom=rom_truth(moves), crf=crf,
+            rom=rom_truth(moves), crf=crf, extra=extra,
         )  # fmt: skip
     return video
 

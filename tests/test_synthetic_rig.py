@@ -199,3 +199,50 @@ def test_cva_is_measured_against_gravity(neutral):
     t = truth_angles(pose_body(neutral, BodyPose(trunk_lean_forward_deg=15)))
     assert t["cva_deg"] < cva0 - 5
     assert t["head_flexion_deg"] == pytest.approx(0.0, abs=1e-9)
+
+
+# ----------------------------------------------------------------------------- wide set, looks
+@pytest.fixture(scope="module")
+def wide():
+    from posture.synthetic.rig import WIDE_DATA_PATH
+
+    return load_bodies(WIDE_DATA_PATH)
+
+
+def test_wide_bodies_same_format_and_topology(bodies, wide, neutral):
+    assert len(wide) == 6
+    assert not set(wide.names) & set(bodies.names)  # held out by construction
+    assert wide.phenotype_labels == bodies.phenotype_labels
+    for i in range(len(wide)):
+        body = wide.body(i)
+        assert body.rest_vertices.shape == neutral.rest_vertices.shape
+        np.testing.assert_array_equal(body.faces, neutral.faces)
+        np.testing.assert_array_equal(body.skin_indices, neutral.skin_indices)
+        assert body.bone_names == neutral.bone_names
+        cva0 = truth_angles(pose_body(body, BodyPose()))["cva_deg"]
+        assert 45.0 < cva0 < 58.0, body.name
+        r = truth_angles(pose_body(body, BodyPose(rotation_deg=40, flexion_deg=-20)))
+        assert r["head_rotation_deg"] == pytest.approx(40.0, abs=1e-9)
+        assert r["head_flexion_deg"] == pytest.approx(-20.0, abs=1e-9)
+
+
+def test_looks_default_off_and_rigid_on_the_head(neutral):
+    from posture.synthetic.looks import accessory_meshes
+    from posture.synthetic.scene import Appearance
+
+    rest = pose_body(neutral, BodyPose())
+    assert accessory_meshes(rest, Appearance()) == []
+    looks = Appearance(glasses=True, long_hair=True)
+    moved = pose_body(neutral, BodyPose(rotation_deg=60, lateral_flexion_deg=-25))
+    g = moved.bone_rotation("head")
+    head0 = rest.bone_poses[neutral.bone("head"), :3, 3]
+    head1 = moved.bone_poses[neutral.bone("head"), :3, 3]
+    for (v0, f0, _), (v1, f1, _) in zip(
+        accessory_meshes(rest, looks), accessory_meshes(moved, looks), strict=True
+    ):
+        np.testing.assert_array_equal(f0, f1)
+        np.testing.assert_allclose(v1 - head1, (v0 - head0) @ g.T, atol=1e-9)
+    hair = accessory_meshes(rest, Appearance(long_hair=True))[0][0]
+    tl = neutral.rest_vertices[TRAGUS_VERTEX["left"]]
+    side = hair[(np.abs(hair[:, 1] - tl[1]) < 0.02) & (np.abs(hair[:, 2] - tl[2]) < 0.02)]
+    assert side[:, 0].max() > tl[0] + 0.005  # the hair passes outside the ear

