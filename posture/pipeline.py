@@ -205,7 +205,10 @@ def photo_trunk(m: FrameMeasurement) -> FrameMeasurement:
     reachable = m.head_in_camera_deg is None or (
         _deg_apart(m.head_in_camera_deg[0], m.trunk_yaw_deg) <= MAX_NECK_TURN_DEG
     )
-    return m if m.arms_in_view and reachable else m.with_trunk_yaw(None)
+    # A side view hides the far elbow whatever the framing, and its side-on trunk is what
+    # the head's angles must be referred to: the elbow rule is for front (and oblique) views.
+    framed = m.arms_in_view or m.view in ("left", "right")
+    return m if framed and reachable else m.with_trunk_yaw(None)
 
 
 # No neck turns the head further than this from the trunk (healthy adults: 70-90 deg).
@@ -356,6 +359,8 @@ def analyze_source(
     still: list[np.ndarray] = []
 
     def hook(frame: Frame, lm: FrameLandmarks, m: FrameMeasurement) -> None:
+        if is_image:
+            m = photo_trunk(m)  # what the report says (assemble_report applies it too)
         if annotated_path is not None:
             overlay = draw_overlay(frame.rgb, lm, smoother(m) if not is_image else m.to_dict())
             if writer is not None:
@@ -482,7 +487,10 @@ def assemble_report(
     pitch_unknown = options.camera_pitch_deg == 0.0 and options.calibration is None
     if is_image and pitch_unknown and np.isfinite(raw["head_flexion_deg"]).any():
         warnings.append(PHOTO_PITCH_UNKNOWN)
-    if is_image and any(m.reference == "camera" and m.head_in_camera_deg for m in measurements):
+    if is_image and any(
+        m.reference == "camera" and m.head_in_camera_deg and m.trunk_yaw_deg is not None
+        for m in measurements
+    ):
         warnings.append(PHOTO_HEAD_VS_CAMERA)
     duration = float(t[-1] - t[0]) if len(t) > 1 else 0.0
     input_d = {

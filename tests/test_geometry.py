@@ -223,6 +223,12 @@ def test_the_limit_is_taken_against_the_line_of_sight_not_the_optical_axis():
         [IMAGE_W / 2, IMAGE_H / 2]))[2, 2]))  # fmt: skip
     assert ray_deg > 30
     assert abs(m.head_rotation_deg) == pytest.approx(85.0 + ray_deg, abs=1.0)
+    # Realigning the network to the mesh keeps the line of sight (no mesh here: the
+    # network alone, unchanged by an identity alignment).
+    from posture.geometry.measure import realigned
+
+    again = realigned(m, np.eye(3))
+    assert not again.head_lost and again.head_rotation_deg == pytest.approx(m.head_rotation_deg)
     # Turned 100 deg from its line of sight, in the middle of the view: lost.
     centre = (IMAGE_W / 2, IMAGE_H / 2)
     lost = measure(_with_network_head(make_frame(with_face=False), 100.0, centre))
@@ -237,5 +243,5 @@ def test_a_face_close_up_without_an_upright_body_gets_camera_relative_head_angle
                             (IMAGE_W / 2, IMAGE_H / 2))  # fmt: skip
     m = measure(lm)
     assert m.shoulder_tilt_deg is None and m.cva_deg is None
-    assert m.reference == "camera"
+    assert m.reference == "camera" and m.view == "unknown" and not m.head_lost
     assert m.head_rotation_deg == pytest.approx(70.0, abs=TOL_DEG)

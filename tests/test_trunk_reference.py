@@ -78,12 +78,36 @@ def test_a_photo_uses_its_shoulder_line_only_with_the_upper_arms_in_view():
 
 
 def test_a_video_keeps_its_steady_trunk_without_the_arms_in_view():
-    from posture.pipeline import steady_trunk
+    from dataclasses import replace
 
-    frames = [measure_frame(make_frame(r, 0.0, 0.0, trunk_yaw_deg=25.0), focal_px=FOCAL_PX)
-              for r in (0.0, 10.0, 20.0, 30.0)]  # fmt: skip
-    got = [m.head_rotation_deg for m in steady_trunk(frames)]
-    assert got == pytest.approx([0.0, 10.0, 20.0, 30.0], abs=0.5)
+    from posture.io.media import MediaInfo
+    from posture.pipeline import AnalysisOptions, assemble_report
+
+    turns = [0.0] * 45 + [min(2.0 * i, 30.0) for i in range(45)]
+    frames = [
+        measure_frame(replace(make_frame(r, 0.0, 0.0, trunk_yaw_deg=25.0), t_s=i / 30),
+                      focal_px=FOCAL_PX)
+        for i, r in enumerate(turns)
+    ]  # fmt: skip
+    lm = make_frame()
+    info = MediaInfo("v.mp4", "video", lm.width, lm.height, 30.0, len(turns), len(turns) / 30)
+    report = assemble_report(info, frames, AnalysisOptions(), 1, []).to_dict()
+    got = [f["head_rotation_deg"] for f in report["frames"]]
+    assert {f["reference"] for f in report["frames"]} == {"trunk"}
+    assert got[-1] == pytest.approx(30.0, abs=1.0) and got[0] == pytest.approx(0.0, abs=1.0)
+    assert PHOTO_HEAD_VS_CAMERA not in report["quality"]["warnings"]
+
+
+def test_a_side_photo_keeps_its_side_on_trunk():
+    # Seen from the side, the far elbow is hidden however the photo is framed; the head
+    # (turned 10 deg toward the camera from a trunk side-on to it) is still referred to
+    # the trunk, not read as the trunk's own 80 deg turn.
+    report = _photo_report(make_frame(-10.0, 0.0, 0.0, trunk_yaw_deg=80.0))
+    frame = report["frames"][0]
+    assert frame["view"] in ("left", "right")
+    assert frame["reference"] == "trunk"
+    assert frame["head_rotation_deg"] == pytest.approx(-10.0, abs=1.0)
+    assert PHOTO_HEAD_VS_CAMERA not in report["quality"]["warnings"]
 
 
 def test_a_photo_ignores_a_shoulder_line_read_as_a_back_view():

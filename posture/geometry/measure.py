@@ -228,7 +228,7 @@ def measure_frame(
         lm.t_s, valid, view, "camera", **values,
         head_in_camera_deg=head_in_camera, trunk_yaw_deg=own_trunk_yaw,
         arms_in_view=pose is not None and arms_in_view(pose, lm.width, lm.height),
-        head_lost=pose is not None and head_in_camera is None,
+        head_lost=lm.pose is not None and head_in_camera is None,
         head_mesh_cam=head_mesh, head_net_cam=head_net, reference_frame=reference_frame,
         head_view_cam=view_ray,
     )  # fmt: skip
