@@ -205,9 +205,12 @@ def photo_trunk(m: FrameMeasurement) -> FrameMeasurement:
     reachable = m.head_in_camera_deg is None or (
         _deg_apart(m.head_in_camera_deg[0], m.trunk_yaw_deg) <= MAX_NECK_TURN_DEG
     )
-    # A side view hides the far elbow whatever the framing, and its side-on trunk is what
-    # the head's angles must be referred to: the elbow rule is for front (and oblique) views.
-    framed = m.arms_in_view or m.view in ("left", "right")
+    # A side view hides the far elbow whatever the framing: there the near one vouches for
+    # the trunk. (A close-up whose shoulder line follows a turned head is often classed a
+    # side view, and has neither elbow: held-out front stills read rotation 7.8 instead of
+    # 5.5 when side views kept their shoulder line without an elbow.)
+    needed = 1 if m.view in ("left", "right") else 2
+    framed = m.elbows_in_view >= needed
     return m if framed and reachable else m.with_trunk_yaw(None)
 
 

@@ -98,16 +98,34 @@ def test_a_video_keeps_its_steady_trunk_without_the_arms_in_view():
     assert PHOTO_HEAD_VS_CAMERA not in report["quality"]["warnings"]
 
 
-def test_a_side_photo_keeps_its_side_on_trunk():
-    # Seen from the side, the far elbow is hidden however the photo is framed; the head
-    # (turned 10 deg toward the camera from a trunk side-on to it) is still referred to
-    # the trunk, not read as the trunk's own 80 deg turn.
-    report = _photo_report(make_frame(-10.0, 0.0, 0.0, trunk_yaw_deg=80.0))
+def test_a_side_photo_keeps_its_side_on_trunk_with_the_near_elbow_in_view():
+    # Seen from the side, the far elbow is hidden however the photo is framed: the near
+    # one vouches for the shoulder line, and the head (turned 10 deg toward the camera
+    # from a trunk side-on to it) is referred to the trunk, not read as the trunk's turn.
+    from dataclasses import replace
+
+    import numpy as np
+
+    from posture.landmarks.types import RIGHT_ELBOW
+
+    at = (0.0, -0.15, 1.6)
+    lm = make_frame(-10.0, 0.0, 0.0, trunk_yaw_deg=80.0, with_arms=True, head_centre_m=at)
+    vis = lm.pose.visibility.copy()
+    vis[RIGHT_ELBOW] = 0.05  # the far elbow, behind the body
+    lm = replace(lm, pose=replace(lm.pose, visibility=vis))
+    report = _photo_report(lm)
     frame = report["frames"][0]
     assert frame["view"] in ("left", "right")
     assert frame["reference"] == "trunk"
     assert frame["head_rotation_deg"] == pytest.approx(-10.0, abs=1.0)
-    assert PHOTO_HEAD_VS_CAMERA not in report["quality"]["warnings"]
+    # Framed on the head (no elbow): a shoulder line read 80 deg turned may be one that
+    # followed a turned head; the head is read against the camera, and the report says so.
+    close_up = _photo_report(make_frame(-10.0, 0.0, 0.0, trunk_yaw_deg=80.0))
+    frame = close_up["frames"][0]
+    assert frame["reference"] == "camera"
+    assert frame["head_rotation_deg"] == pytest.approx(70.0, abs=1.0)
+    assert PHOTO_HEAD_VS_CAMERA in close_up["quality"]["warnings"]
+    assert np.isfinite(frame["head_rotation_deg"])
 
 
 def test_a_photo_ignores_a_shoulder_line_read_as_a_back_view():

@@ -28,7 +28,7 @@ from posture.geometry.rotations import (
     rot_x,
     rot_z,
 )
-from posture.geometry.trunk import View, arms_in_view, classify_view, trunk_frame
+from posture.geometry.trunk import View, classify_view, elbows_in_view, trunk_frame
 from posture.landmarks.types import LEFT_EYE, RIGHT_EYE, FrameLandmarks
 
 Reference = Literal["trunk", "camera"]
@@ -61,9 +61,9 @@ class FrameMeasurement:
     # re-referenced to its steady trunk (see ``with_trunk_yaw``).
     head_in_camera_deg: tuple[float, float, float] | None = field(default=None, repr=False)
     trunk_yaw_deg: float | None = field(default=None, repr=False)
-    # Both elbows inside the frame: this frame's shoulder line is evidence of the trunk's
-    # yaw (see ``posture.geometry.trunk.arms_in_view``; a photo uses it only then).
-    arms_in_view: bool = field(default=False, repr=False)
+    # Elbows (0-2) inside the frame: evidence that this frame's shoulder line is the
+    # trunk's (``posture.geometry.trunk.elbows_in_view``; a photo uses it only then).
+    elbows_in_view: int = field(default=0, repr=False)
     # A person was in view but the head's angles could not be measured (face turned
     # past what the models follow, or hidden): a range-of-motion peak next to such frames
     # is only a lower bound (``posture.signals.rom.directions_at_limit``).
@@ -79,7 +79,7 @@ class FrameMeasurement:
     def to_dict(self) -> dict:
         """The contract's per-frame fields only."""
         hidden = {
-            "head_in_camera_deg", "trunk_yaw_deg", "arms_in_view", "head_lost",
+            "head_in_camera_deg", "trunk_yaw_deg", "elbows_in_view", "head_lost",
             "head_mesh_cam", "head_net_cam", "reference_frame", "head_view_cam",
         }  # fmt: skip
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in hidden}
@@ -227,7 +227,7 @@ def measure_frame(
     m = FrameMeasurement(
         lm.t_s, valid, view, "camera", **values,
         head_in_camera_deg=head_in_camera, trunk_yaw_deg=own_trunk_yaw,
-        arms_in_view=pose is not None and arms_in_view(pose, lm.width, lm.height),
+        elbows_in_view=0 if pose is None else elbows_in_view(pose, lm.width, lm.height),
         head_lost=lm.pose is not None and head_in_camera is None,
         head_mesh_cam=head_mesh, head_net_cam=head_net, reference_frame=reference_frame,
         head_view_cam=view_ray,

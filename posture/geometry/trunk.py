@@ -65,14 +65,14 @@ def shoulders_in_view(pose: PoseLandmarks, width: int, height: int) -> bool:
     )
 
 
-def arms_in_view(pose: PoseLandmarks, width: int, height: int) -> bool:
-    """Both elbows seen inside the frame: the upper arms, and so the shoulders and the
-    chest, are in the picture. In a close-up framed on the head the pose model guesses
-    the shoulders and turns them with the head, so that one picture's shoulder line says
-    little about the trunk's yaw (rendered stills, fit bodies, head rotation from front
-    photos: 5.6 deg with the shoulder line on every photo, 5.4 with none, 4.4 when the
-    elbows are required)."""
-    return all(_seen(pose, i, width, height) for i in (LEFT_ELBOW, RIGHT_ELBOW))
+def elbows_in_view(pose: PoseLandmarks, width: int, height: int) -> int:
+    """How many elbows (0-2) are seen inside the frame: the upper arms, and so the
+    shoulders and the chest, are in the picture. In a close-up framed on the head the
+    pose model guesses the shoulders and turns them with the head, so that one picture's
+    shoulder line says little about the trunk's yaw (rendered stills, fit bodies, head
+    rotation from front photos: 5.6 deg with the shoulder line on every photo, 5.4 with
+    none, 4.4 when both elbows are required)."""
+    return sum(_seen(pose, i, width, height) for i in (LEFT_ELBOW, RIGHT_ELBOW))
 
 
 def trunk_frame(
