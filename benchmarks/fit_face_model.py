@@ -296,16 +296,9 @@ def main() -> None:
     ids = args.bodies if args.bodies else list(range(len(bodies.names)))
     renderer = Renderer()
     rigid = rigid_indices()
-    neutral_shapes, pitch_samples = [], []
+    template, n_neutral = neutral_template(ids, renderer)
+    pitch_samples = []
     for b in ids:
-        for dist, framing in ((0.8, "head"), (1.6, "upper")):
-            rgb, truth = render_still(b, BodyPose(), distance_m=dist, framing=framing,
-                                      renderer=renderer, seed=b)  # fmt: skip
-            try:
-                shape, r_true = observe(rgb, truth)
-            except LookupError:
-                continue
-            neutral_shapes.append(normalised(shape) @ r_true)  # rows: R^T p
         for pitch in PITCHES_DEG:
             for yaw, dist, lift in ((0.0, 1.2, 0.0), (30.0, 1.2, 0.0), (0.0, 0.7, 0.15)):
                 pose = BodyPose(rotation_deg=yaw, flexion_deg=pitch)
@@ -316,8 +309,6 @@ def main() -> None:
                     pitch_samples.append(observe(rgb, truth))
                 except LookupError:
                     continue
-    template = np.mean(neutral_shapes, axis=0)
-    template = normalised(template)
     measured, true = [], []
     for shape, r_true in pitch_samples:
         r = fit_rotation(template, shape, rigid)
@@ -333,7 +324,7 @@ def main() -> None:
 
     fit = least_squares(lambda p: corrected(p) - t, x0=[1.2, 1.0], loss="soft_l1")
     zero, (gain_down, gain_up) = 0.0, (float(v) for v in fit.x)
-    print(f"bodies {ids}: {len(neutral_shapes)} neutral faces, {len(m)} pitch samples")
+    print(f"bodies {ids}: {n_neutral} neutral faces, {len(m)} pitch samples")
     after = np.mean(np.abs(corrected(fit.x) - t))
     print(
         f"pitch gains: down {gain_down:.3f}, up {gain_up:.3f}; MAE "
