@@ -128,6 +128,30 @@ def test_a_side_photo_keeps_its_side_on_trunk_with_the_near_elbow_in_view():
     assert np.isfinite(frame["head_rotation_deg"])
 
 
+def test_an_elbow_guessed_beside_its_shoulder_does_not_vouch_for_the_trunk():
+    # In a head close-up the pose model now and then guesses an elbow, with confidence,
+    # beside or above its shoulder (a held-out front still: 0.67 confidence, above the
+    # shoulder; its shoulder line, following the head, put rotation 51 deg off). An upper
+    # arm holds its elbow below the shoulder: such an elbow is not counted.
+    from dataclasses import replace
+
+    from posture.landmarks.types import LEFT_ELBOW, LEFT_SHOULDER, RIGHT_ELBOW
+
+    at = (0.0, -0.15, 1.6)
+    lm = make_frame(-10.0, 0.0, 0.0, trunk_yaw_deg=80.0, with_arms=True, head_centre_m=at)
+    vis = lm.pose.visibility.copy()
+    vis[RIGHT_ELBOW] = 0.05  # the far elbow, behind the body
+    hanging = replace(lm, pose=replace(lm.pose, visibility=vis))
+    assert _photo_report(hanging)["frames"][0]["reference"] == "trunk"
+    xy = hanging.pose.image_xy.copy()
+    xy[LEFT_ELBOW] = xy[LEFT_SHOULDER] + (25.0, -10.0)  # beside and a little above
+    guessed = replace(hanging, pose=replace(hanging.pose, image_xy=xy))
+    report = _photo_report(guessed)
+    assert report["frames"][0]["reference"] == "camera"
+    assert report["frames"][0]["head_rotation_deg"] == pytest.approx(70.0, abs=1.0)
+    assert PHOTO_HEAD_VS_CAMERA in report["quality"]["warnings"]
+
+
 def test_a_photo_ignores_a_shoulder_line_read_as_a_back_view():
     # The pose model reads the trunk of a subject facing the camera as turned 175 deg (a
     # back view) while the face looks at the camera: a head 175 deg from its trunk is out
