@@ -13,7 +13,7 @@ from app.analysis import AnalysisResult, camera_profiles, refresh_findings, resu
 from app.db import get_store
 from app.ui import media_input, results_view, set_result
 from posture.clinical import asymmetry, classify_cva, classify_rom, compare_reports
-from posture.clinical.change import at_least_values, summary_values
+from posture.clinical.change import DEFAULT_MEASURED_ERROR_DEG, at_least_values, summary_values
 from posture.clinical.norms import METRIC_LABELS, ROM_METRICS
 from posture.store import AGE_BANDS, SEXES, Store, StoreError, age_for_band, sex_for_norms
 from posture.summary_text import ROM_LABELS
@@ -60,7 +60,7 @@ def values_table(report: dict[str, Any], age: int | None, sex: str | None) -> pd
     bounded = at_least_values(report)
     for key in ROM_METRICS:
         v = summary["rom"].get(key)
-        c = classify_rom(key, v, age, sex)
+        c = classify_rom(key, v, age, sex, DEFAULT_MEASURED_ERROR_DEG)
         label = "at least: past the camera, not judged" if key in bounded else c.label if c else ""
         rows.append((ROM_LABELS[key], v, c.norm.describe() if c else "", label))
     shown = [(m, "not measured" if v is None else f"{v:.1f}", r, lab) for m, v, r, lab in rows]

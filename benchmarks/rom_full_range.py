@@ -390,11 +390,18 @@ def fmt(x: float | None) -> str:
     return "-" if x is None else f"{x:.0f}"
 
 
-def label(key: str, value: float | None) -> str | None:
+def label(key: str, value: float | None, exact: bool = False) -> str | None:
+    """The product's label for a reading (judged with the findings' measurement error, as a
+    report's findings are: 'borderline' within it below the reduced line), or with
+    ``exact`` the truth's (no error)."""
+    from posture.clinical.change import DEFAULT_MEASURED_ERROR_DEG
     from posture.clinical.norms import classify_rom
 
-    c = classify_rom(key, value)
+    c = classify_rom(key, value, error_deg=0.0 if exact else DEFAULT_MEASURED_ERROR_DEG)
     return None if c is None else c.label
+
+
+CALLED_REDUCED = ("reduced", "markedly reduced")
 
 
 def print_tables(results: list[Result], how: str = "analyze()") -> None:
@@ -441,7 +448,7 @@ def print_tables(results: list[Result], how: str = "analyze()") -> None:
     ok = [r for r in results if r.rom is not None]
     rot = [(r, k) for r in ok for k in ("rotation_left_deg", "rotation_right_deg")
            if (r.truth[k] or 0.0) >= 70.0]  # fmt: skip
-    called = [(r, k) for r, k in rot if label(k, r.rom[k]) not in ("within normal",)]
+    called = [(r, k) for r, k in rot if label(k, r.rom[k]) not in ("within normal", "borderline")]
     print(f"\nTrue rotation >= 70 deg: {len(called)} of {len(rot)} directions (in "
           f"{len({r.variant.name for r, _ in rot})} videos) reported below the reduced line "
           f"({label_line('rotation_left_deg')}) or not measured; {at_least(called)}")  # fmt: skip
@@ -449,17 +456,34 @@ def print_tables(results: list[Result], how: str = "analyze()") -> None:
         print(f"  {r.variant.name} {SHORT[k]}: true {r.truth[k]:.0f}, reported "
               f"{fmt(r.rom[k])} -> {label(k, r.rom[k])}{mark(r, k)}")  # fmt: skip
     normal = [(r, k) for r in ok for k in MOVE_ORDER
-              if r.truth[k] is not None and label(k, r.truth[k]) == "within normal"]  # fmt: skip
-    false_red = [(r, k) for r, k in normal if label(k, r.rom[k]) in ("reduced", "markedly reduced")]
+              if r.truth[k] is not None
+              and label(k, r.truth[k], exact=True) == "within normal"]  # fmt: skip
+    false_red = [(r, k) for r, k in normal if label(k, r.rom[k]) in CALLED_REDUCED]
+    edge = [(r, k) for r, k in normal if label(k, r.rom[k]) == "borderline"]
     print(f"Truth within normal, reported reduced/markedly reduced: {len(false_red)} of "
           f"{len(normal)} directions; {at_least(false_red)}")  # fmt: skip
     for r, k in false_red:
         print(f"  {r.variant.name} {SHORT[k]}: true {r.truth[k]:.0f}, reported "
               f"{r.rom[k]:.0f}{mark(r, k)}")  # fmt: skip
+    print(
+        f"Truth within normal, reported borderline (below the line by less than the error): "
+        f"{len(edge)} of {len(normal)} directions"
+    )
+    for r, k in edge:
+        print(f"  {r.variant.name} {SHORT[k]}: true {r.truth[k]:.1f}, reported "
+              f"{r.rom[k]:.1f}{mark(r, k)}")  # fmt: skip
     reduced = [(r, k) for r in ok for k in MOVE_ORDER
-               if r.truth[k] is not None and label(k, r.truth[k]) != "within normal"]  # fmt: skip
+               if r.truth[k] is not None
+               and label(k, r.truth[k], exact=True) != "within normal"]  # fmt: skip
     missed = [(r, k) for r, k in reduced if label(k, r.rom[k]) == "within normal"]
-    print(f"Truth reduced, reported within normal: {len(missed)} of {len(reduced)} directions")
+    soft = [(r, k) for r, k in reduced if label(k, r.rom[k]) == "borderline"]
+    print(
+        f"Truth reduced, reported within normal: {len(missed)} of {len(reduced)} directions; "
+        f"borderline: {len(soft)}"
+    )
+    for r, k in soft:
+        print(f"  {r.variant.name} {SHORT[k]}: true {r.truth[k]:.1f}, reported "
+              f"{r.rom[k]:.1f} -> borderline{mark(r, k)}")  # fmt: skip
     for r, k in missed:
         print(f"  {r.variant.name} {SHORT[k]}: true {r.truth[k]:.0f}, reported "
               f"{r.rom[k]:.0f}{mark(r, k)}")  # fmt: skip

@@ -445,9 +445,12 @@ def test_tilt_at_rest_triggers_muscle_contributor(key: str, tilt_deg: float, pre
 @pytest.mark.parametrize(
     ("metric", "value", "present"),
     [
-        ("lateral_flexion_left_deg", 35.9, True),
+        # below the 36 / 64 deg lines by more than the default error of 5 deg
+        ("lateral_flexion_left_deg", 30.9, True),
+        ("lateral_flexion_left_deg", 31.0, False),  # borderline: not a deficit
         ("lateral_flexion_left_deg", 36.0, False),
-        ("rotation_right_deg", 63.9, True),
+        ("rotation_right_deg", 58.9, True),
+        ("rotation_right_deg", 59.0, False),
         ("flexion_deg", 20.0, False),  # flexion/extension are not in the seed's muscle evidence
     ],
 )
@@ -612,3 +615,39 @@ def test_rom_at_least_is_never_called_reduced_nor_compared() -> None:
     report["summary"]["rom_at_least"] = []
     plain = next(f for f in build_findings(report, age_years=35) if f["id"] == "rom.rotation_left")
     assert plain["severity"] == "attention"
+
+
+@pytest.mark.parametrize(
+    ("below_cut_deg", "which", "label"),
+    [
+        (0.1, "reduced", "borderline"),  # on the line, as a healthy neck may read
+        (4.9, "reduced", "borderline"),
+        (5.1, "reduced", "reduced"),  # below it by more than the error
+        (0.1, "marked", "reduced"),
+        (5.1, "marked", "markedly reduced"),
+    ],
+)
+def test_a_reading_is_called_reduced_only_below_its_line_by_more_than_the_error(
+    below_cut_deg: float, which: str, label: str
+) -> None:
+    norm = classify_rom("lateral_flexion_right_deg", 40.0).norm
+    cut = norm.reduced_below_deg if which == "reduced" else norm.markedly_reduced_below_deg
+    c = classify_rom("lateral_flexion_right_deg", cut - below_cut_deg, error_deg=5.0)
+    assert c is not None and c.label == label
+    exact = classify_rom("lateral_flexion_right_deg", cut - below_cut_deg)
+    assert exact is not None and exact.label == ("reduced" if which == "reduced" else
+                                                 "markedly reduced")  # fmt: skip
+
+
+def test_a_healthy_neck_read_on_the_line_is_not_told_it_is_stiff() -> None:
+    # A held-out rendered body's lateral flexion: true 36.0, on the 36 deg line; read 35.6.
+    cut = classify_rom("lateral_flexion_right_deg", 40.0).norm.reduced_below_deg
+    on_line = by_id(build_findings(make_report(rom={"lateral_flexion_right_deg": cut - 0.4})))
+    f = on_line["rom.lateral_flexion_right"]
+    assert f["severity"] == "info"
+    assert "not called reduced" in f["patient_text"] and "less than usual" not in f["patient_text"]
+    assert "borderline" in f["clinician_text"]
+    assert "contributor.muscle" not in on_line
+    clearly = by_id(build_findings(make_report(rom={"lateral_flexion_right_deg": cut - 6.0})))
+    assert clearly["rom.lateral_flexion_right"]["severity"] == "attention"
+    assert "less than usual" in clearly["rom.lateral_flexion_right"]["patient_text"]

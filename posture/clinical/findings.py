@@ -219,6 +219,12 @@ def _rom_finding(c: Classification, error_deg: float) -> dict[str, Any]:
     ref = f"usual: about {n.reference_deg:.0f} deg for {who}{assumed}"
     if c.label == "within normal":
         patient = f"{what.capitalize()}: {_deg(v)}, within the usual range ({ref})."
+    elif c.label == "borderline":
+        patient = (
+            f"{what.capitalize()}: {_deg(v)}, at the low edge of the usual range ({ref}). It "
+            f"is within this camera's error (about {error_deg:g} deg) of the "
+            f"{n.reduced_below_deg:g} deg line, so it is not called reduced."
+        )
     else:
         how = "less" if c.label == "reduced" else "much less"
         patient = (
@@ -717,10 +723,11 @@ def build_findings(
             if metric in bounded:
                 out.append(_rom_at_least_finding(metric, bounded[metric], age_years, sex))
                 continue
-            c = classify_rom(metric, values[metric], age_years, sex)
+            error_deg = error_for(metric, measured_error_deg)
+            c = classify_rom(metric, values[metric], age_years, sex, error_deg)
             if c is not None:
                 rom[metric] = c
-                out.append(_rom_finding(c, error_for(metric, measured_error_deg)))
+                out.append(_rom_finding(c, error_deg))
         for movement in ("rotation", "lateral_flexion"):
             a = asymmetry(
                 movement,

@@ -107,7 +107,7 @@ Sex = Literal["female", "male"]
 _SEX_ALIASES = {"female": "female", "f": "female", "woman": "female",
                 "male": "male", "m": "male", "man": "male"}  # fmt: skip
 
-RomLabel = Literal["within normal", "reduced", "markedly reduced"]
+RomLabel = Literal["within normal", "borderline", "reduced", "markedly reduced"]
 CvaLabel = Literal["upright", "forward head", "marked forward head"]
 
 
@@ -155,7 +155,9 @@ class Classification:
 
     @property
     def is_normal(self) -> bool:
-        return self.label in ("within normal", "upright")
+        """Not called a deficit: within normal (upright), or borderline (below the line by
+        less than the measurement's error)."""
+        return self.label in ("within normal", "borderline", "upright")
 
 
 def age_band(age_years: int | None) -> tuple[str, tuple[str, ...]]:
@@ -258,15 +260,29 @@ def classify_cva(value_deg: float | None) -> Classification | None:
 
 
 def classify_rom(
-    metric: str, value_deg: float | None, age_years: int | None = None, sex: str | None = None
+    metric: str,
+    value_deg: float | None,
+    age_years: int | None = None,
+    sex: str | None = None,
+    error_deg: float = 0.0,
 ) -> Classification | None:
-    """'within normal' / 'reduced' / 'markedly reduced' against :func:`rom_norm`; None -> None."""
+    """'within normal' / 'reduced' / 'markedly reduced' against :func:`rom_norm`; None -> None.
+
+    ``error_deg``: the measurement's error. A reading is called reduced (or markedly
+    reduced) only when it lies below that line by more than the error; a reading below the
+    reduced line by less is 'borderline' (the camera cannot tell it from normal: a healthy
+    neck on the line must not be told it is stiff), one just below the markedly-reduced
+    line is 'reduced'.
+    """
     if value_deg is None:
         return None
     norm = rom_norm(metric, age_years, sex)
     _, age_assumed = age_band(age_years)
     _, sex_assumed = normalise_sex(sex)
-    label = _label(value_deg, norm, ("within normal", "reduced", "markedly reduced"))
+    labels = ("within normal", "reduced", "markedly reduced")
+    label = _label(value_deg + max(error_deg, 0.0), norm, labels)
+    if label == "within normal" and _label(value_deg, norm, labels) != "within normal":
+        label = "borderline"
     return Classification(metric, float(value_deg), label, norm, age_assumed + sex_assumed)
 
 

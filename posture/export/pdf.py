@@ -19,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 
 from posture.clinical import DISCLAIMER, classify_cva, classify_rom, rom_norm
-from posture.clinical.change import at_least_values
+from posture.clinical.change import DEFAULT_MEASURED_ERROR_DEG, at_least_values
 from posture.clinical.norms import ROM_METRICS
 from posture.export.figures import angles_chart_png, rom_chart_png
 from posture.summary_text import POSTURE_LABELS, ROM_LABELS
@@ -127,7 +127,8 @@ def build_pdf(
         bounded = at_least_values(report)
         for k in ROM_METRICS:
             norm = rom_norm(k, age_years, sex)
-            c = None if k in bounded else classify_rom(k, rom.get(k), age_years, sex)
+            error_deg = DEFAULT_MEASURED_ERROR_DEG
+            c = None if k in bounded else classify_rom(k, rom.get(k), age_years, sex, error_deg)
             rows.append(
                 (
                     ROM_LABELS[k],
