@@ -265,14 +265,31 @@ def _measure_still(
 ) -> dict | Crash | None:
     """The still's frame; None when no person is found (not detected); a Crash for any
     other exception (counted and listed by the table, never as "not detected")."""
+    seen: dict = {}
+
+    def keep_camera_relative(_frame, _lm, m) -> None:
+        seen["camera"] = m.head_in_camera_deg
+
     try:
-        return analyze_source(ImageSource(path), options, landmarker=lm).to_dict()["frames"][0]
+        report = analyze_source(
+            ImageSource(path), options, on_frame=keep_camera_relative, landmarker=lm
+        )
+        frame = report.to_dict()["frames"][0]
+        # The head against the camera, as if the trunk faced it (photo deliverable: the
+        # product's photo head angles must be no worse than this).
+        camera = seen.get("camera")
+        frame[CAMERA_FACING] = dict(zip(HEAD_KEYS, camera, strict=True)) if camera else {}
+        return frame
     except InputError as exc:
         if str(exc).startswith(NO_PERSON):
             return None
         return Crash.of(path, exc)
     except Exception as exc:  # noqa: BLE001 - counted and listed as a crash
         return Crash.of(path, exc)
+
+
+# A still's head angles against the camera (the trunk assumed to face it), beside its frame.
+CAMERA_FACING = "_head_vs_camera"
 
 
 def _error(frame: dict | Crash | None, key: str, truth: float) -> float | Crash | None:
@@ -304,6 +321,8 @@ def head_stills(records, root: Path, lm: MediaPipeLandmarker, table: Table, spli
             err = _error(frame, key, rec[key])
             table.add(key, head, "all front+oblique", err)
             table.add(key, head, view, err)
+            facing = frame[CAMERA_FACING] if isinstance(frame, dict) else frame
+            table.add(key, head, f"{view}, trunk facing", _error(facing, key, rec[key]))
             table.add(key, head, f"{key[5:9]} {_bin(rec[key], (0, 20, 45, 75))}", err)
             table.add(key, head, f"body {body}"[:21], err)
 

@@ -12,6 +12,7 @@ from posture.geometry.head import (
     eye_centres_px,
     fused_head,
     head_frame_from_face,
+    models_disagree,
     ray_corrected,
     ray_rotation,
 )
@@ -201,7 +202,8 @@ def measure_frame(
     if lm.head is not None and head_seen:
         head_net = ray_corrected(lm.head.rotation, lm.head.centre_px, focal, principal)
     view_ray = _line_of_sight(lm, focal, principal)
-    head = fused_head(head_mesh, head_net)
+    # Two models that disagree where both should follow the head: not a value.
+    head = None if models_disagree(head_mesh, head_net) else fused_head(head_mesh, head_net)
     if head is not None and away_from_camera_deg(head, view_ray) > MAX_FOLLOWED_DEG:
         head = None  # past what the models were trained on: a bound, not a value
     if head is not None:
