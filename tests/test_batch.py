@@ -289,3 +289,39 @@ def test_calibration_scales_the_profile_to_each_input(tmp_path, monkeypatch):
     save_camera(profile)
     options = BatchSettings(calibration="desk").analysis_options(None, (1920, 1080))
     assert options.calibration is not None and "desk" in options.calibration
+
+
+def test_a_result_name_taken_by_the_users_own_file_or_folder_is_refused_and_left_alone(
+    tmp_path,
+):
+    out = tmp_path / "out"
+    _touch(out / "a.mp4" / "notes.txt", b"my own notes")  # a folder of the user's
+    _touch(out / "b.mp4", b"my own video")  # a file of the user's
+    with ResultStore(out) as store:
+        for name in ("a.mp4", "b.mp4"):
+            assert "is not a posture result" in (store.clash(name) or "")
+            with pytest.raises(OutputError, match="left as it is"):
+                store.commit(name, {"report.json": b"{}"}, {"key": "k"})
+        assert store.clash("c.mp4") is None
+        store.commit("c.mp4", {"report.json": b"{}"}, {"key": "k"})
+        assert store.clash("c.mp4") is None  # a result of ours may be replaced
+    assert (out / "a.mp4" / "notes.txt").read_bytes() == b"my own notes"
+    assert sorted(p.name for p in (out / "a.mp4").iterdir()) == ["notes.txt"]
+    assert (out / "b.mp4").read_bytes() == b"my own video"
+    assert [p.name for p in out.iterdir() if p.name.startswith((".tmp", ".old"))] == []
+
+
+def test_batch_refuses_an_input_whose_result_name_is_taken_and_finishes_the_rest(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    cv2.imwrite(str(src / "photo.png"), person_image(SMALL_PX)[:, :, ::-1])
+    cv2.imwrite(str(src / "other.png"), person_image(SMALL_PX)[:, :, ::-1])
+    out = tmp_path / "out"
+    _touch(out / "photo.png", b"the user's own picture")
+    args = _parser().parse_args(["batch", str(src), "--out", str(out)])
+    assert args.handler(args) == 1
+    rows = _summary(out)
+    assert rows["photo.png"]["status"] == "failed"
+    assert "already exists and is not a posture result" in rows["photo.png"]["error"]
+    assert rows["other.png"]["status"] == "ok"
+    assert (out / "photo.png").read_bytes() == b"the user's own picture"

@@ -15,7 +15,7 @@ from posture.batch.inputs import BatchInput, load_inputs
 from posture.batch.jobs import BatchSettings, Job, Outcome, file_sha256, job_key
 from posture.batch.store import ResultStore
 from posture.batch.summary import SUMMARY_NAME, SummaryRow, write_summary
-from posture.errors import PostureError
+from posture.errors import OutputError, PostureError
 from posture.geometry.trunk import View
 from posture.io.media import check_input_path
 from posture.progress import NullProgress, Progress
@@ -88,6 +88,9 @@ def run_batch(
 
 def _plan(store: ResultStore, item: BatchInput, settings: BatchSettings) -> Job | SummaryRow:
     """A job to run, or the row of an input that is finished or cannot be read at all."""
+    refused = store.clash(item.name)
+    if refused:
+        return SummaryRow(str(item.path), item.subject, "failed", refused)
     marker = store.marker(item.name)
     try:
         check_input_path(item.path)
@@ -135,7 +138,10 @@ def _finish(store: ResultStore, job: Job, outcome: Outcome) -> SummaryRow:
         )
     if not outcome.ok:
         return SummaryRow(str(item.path), item.subject, "failed", outcome.error)
-    store.commit(item.name, outcome.files, _marker(job, outcome))
+    try:
+        store.commit(item.name, outcome.files, _marker(job, outcome))
+    except OutputError as err:  # the name was taken while the job ran: nothing touched
+        return SummaryRow(str(item.path), item.subject, "failed", str(err))
     return SummaryRow(
         str(item.path),
         item.subject,

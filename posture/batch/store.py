@@ -70,8 +70,27 @@ class ResultStore:
             return None
         return data if isinstance(data, dict) else None
 
+    def clash(self, name: str) -> str | None:
+        """The sentence refusing result name ``name`` when something that is not a result
+        of this tool (a file, a link, a folder without its ``job.json``) already has that
+        name in the output folder; None when the name is free or holds a result of ours."""
+        path = self.root / name
+        if not os.path.lexists(path):
+            return None
+        ours = path.is_dir() and not path.is_symlink() and "key" in (self.marker(name) or {})
+        if ours:
+            return None
+        return (
+            f"{path} already exists and is not a posture result: it was left as it is; move "
+            "it, or choose another --out."
+        )
+
     def commit(self, name: str, files: dict[str, bytes], marker: dict[str, Any]) -> Path:
-        """Write ``files`` and the marker as result folder ``name``, replacing an old one."""
+        """Write ``files`` and the marker as result folder ``name``, replacing an old result
+        of this tool; anything else of that name is refused (OutputError), never touched."""
+        refused = self.clash(name)
+        if refused:
+            raise OutputError(refused)
         tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{name[:80]}-", dir=self.root))
         try:
             for file_name, data in files.items():
