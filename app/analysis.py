@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -32,11 +33,19 @@ DEFAULT_MAX_UPLOAD_MB = 500  # the same as server.maxUploadSize in .streamlit/co
 UPLOAD_TYPES: list[str] = sorted(e.lstrip(".") for e in VIDEO_EXTENSIONS | IMAGE_EXTENSIONS)
 
 
-def max_upload_mb() -> float:
+def env_number(name: str, default: float, highest: float) -> float:
+    """A positive, finite number from environment variable ``name``, at most ``highest``;
+    ``default`` when it is unset or not such a number ('abc', 'nan', 'inf', '-1', '0' would
+    otherwise crash a page or lift a limit)."""
     try:
-        return float(os.environ.get(MAX_UPLOAD_ENV, DEFAULT_MAX_UPLOAD_MB))
+        value = float(os.environ.get(name, default))
     except ValueError:
-        return DEFAULT_MAX_UPLOAD_MB
+        return default
+    return value if math.isfinite(value) and 0.0 < value <= highest else default
+
+
+def max_upload_mb() -> float:
+    return env_number(MAX_UPLOAD_ENV, DEFAULT_MAX_UPLOAD_MB, 10_000.0)
 
 
 def bundled_samples() -> list[Path]:

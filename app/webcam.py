@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 import streamlit as st
 
+from app.analysis import env_number
 from app.live import STEP_NAMES, LiveProtocol
 from posture.summary_text import ROM_LABELS
 
@@ -81,7 +82,7 @@ def rgb_to_frame(rgb: np.ndarray) -> av.VideoFrame:
 def _protocol(key: str, camera: str | None = None) -> LiveProtocol:
     state_key = f"{key}_protocol"
     if state_key not in st.session_state:
-        timeout = float(os.environ.get(STEP_TIMEOUT_ENV, "20"))
+        timeout = env_number(STEP_TIMEOUT_ENV, 20.0, 600.0)
         st.session_state[state_key] = LiveProtocol(step_timeout_s=timeout, camera=camera)
     proc: LiveProtocol = st.session_state[state_key]
     proc.set_camera(camera)  # another profile chosen: the protocol starts again with it

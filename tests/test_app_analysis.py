@@ -118,3 +118,25 @@ def test_clinic_analysis_applies_a_camera_profile(tmp_path, monkeypatch):
     result = analyze_upload(photo, "p.png", calibration="desk")
     assert "desk" in result.report["settings"]["calibration"]
     result.discard()
+
+
+@pytest.mark.parametrize("raw", ["abc", "nan", "inf", "-1", "0", "1e400", ""])
+def test_a_bad_number_in_the_environment_keeps_the_default_limit(monkeypatch, raw):
+    from app.analysis import DEFAULT_MAX_UPLOAD_MB, MAX_UPLOAD_ENV, check_upload, max_upload_mb
+
+    monkeypatch.setenv(MAX_UPLOAD_ENV, raw)
+    assert max_upload_mb() == DEFAULT_MAX_UPLOAD_MB
+    # 'nan' used to lift the limit: an upload over it is still refused.
+    too_big = int((DEFAULT_MAX_UPLOAD_MB + 1) * 1024 * 1024)
+    assert check_upload("clip.mp4", too_big) is not None
+
+
+def test_a_good_number_in_the_environment_sets_the_limit(monkeypatch):
+    from app.analysis import MAX_UPLOAD_ENV, env_number, max_upload_mb
+
+    monkeypatch.setenv(MAX_UPLOAD_ENV, "50")
+    assert max_upload_mb() == 50.0
+    monkeypatch.setenv("POSTURE_LIVE_STEP_TIMEOUT_S", "abc")
+    assert env_number("POSTURE_LIVE_STEP_TIMEOUT_S", 20.0, 600.0) == 20.0
+    monkeypatch.setenv("POSTURE_LIVE_STEP_TIMEOUT_S", "5")
+    assert env_number("POSTURE_LIVE_STEP_TIMEOUT_S", 20.0, 600.0) == 5.0
