@@ -15,6 +15,7 @@ from pathlib import Path
 
 from posture import __version__
 from posture.errors import OutputError, PostureError
+from posture.io.bounded import MAX_ANSWERS_BYTES, MAX_REPORT_BYTES
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -133,7 +134,9 @@ def _analyze(args: argparse.Namespace) -> int:
     from posture.summary_text import summary_lines
 
     answers = _read_answers(args.answers) if args.answers else None
-    previous = _read_json(args.previous, "earlier report") if args.previous else None
+    previous = (
+        _read_json(args.previous, "earlier report", MAX_REPORT_BYTES) if args.previous else None
+    )
     if args.age is not None and not 0 < args.age < 120:
         raise PostureError(f"--age {args.age} is not an age in years: give a number from 1 to 119.")
     if (args.input is None) == (args.camera is None):
@@ -180,12 +183,15 @@ def _analyze(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _read_json(path: str, what: str) -> dict:
+def _read_json(path: str, what: str, limit_bytes: int) -> dict:
     import json
 
+    from posture.io.bounded import FileTooLarge, read_text_at_most, too_large_sentence
+
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
+        data = json.loads(read_text_at_most(path, limit_bytes))
+    except FileTooLarge as err:
+        raise PostureError(too_large_sentence(what, path, err.limit_bytes)) from err
     except FileNotFoundError as err:
         raise PostureError(f"The {what} file {path} was not found: check the path.") from err
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
@@ -201,7 +207,7 @@ def _read_answers(path: str):  # -> Questionnaire
     from posture.clinical import Questionnaire
 
     try:
-        return Questionnaire.from_dict(_read_json(path, "answers"))
+        return Questionnaire.from_dict(_read_json(path, "answers", MAX_ANSWERS_BYTES))
     except (TypeError, ValueError) as err:
         raise PostureError(
             f"The answers file {path} does not match the questionnaire ({err}): "

@@ -234,3 +234,32 @@ def test_bad_answers_file_is_refused(tmp_path, content, needle):
     result = run_cli("analyze", str(img), "--json", "r.json", "--answers", "answers.json",
                      cwd=tmp_path)  # fmt: skip
     assert_refused(result, tmp_path, needle)
+
+
+@pytest.mark.parametrize("flag", ["--answers", "--previous"])
+def test_an_endless_or_huge_side_file_is_refused_without_reading_it_all(tmp_path, flag):
+    # /dev/zero used to be read until memory ran out; a file past its limit is refused
+    # after reading one byte more than the limit.
+    img = _save_rgb(tmp_path / "p.png", person_image())
+    result = run_cli("analyze", str(img), "--json", "r.json", flag, "/dev/zero", cwd=tmp_path)
+    assert_refused(result, tmp_path, "far more than such a file holds")
+
+
+def test_bounded_reading_of_manifests_and_profiles(tmp_path):
+    from posture.batch.inputs import read_manifest
+    from posture.calibration.profiles import _read
+    from posture.errors import PostureError
+    from posture.io.bounded import FileTooLarge, read_text_at_most
+
+    small = tmp_path / "small.txt"
+    small.write_text("x" * 10)
+    assert read_text_at_most(small, 10) == "x" * 10
+    with pytest.raises(FileTooLarge):
+        read_text_at_most(small, 9)
+    big = tmp_path / "big.csv"
+    with open(big, "wb") as fh:
+        fh.truncate(25_000_000)  # sparse: 25 MB of zeros on no disk
+    with pytest.raises(PostureError, match="far more than such a file holds"):
+        read_manifest(big)
+    with pytest.raises(PostureError, match="far more than such a file holds"):
+        _read(big, "camera", "camera profile", "run posture calibrate")

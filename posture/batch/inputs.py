@@ -13,6 +13,12 @@ from pathlib import Path
 from posture.batch.choices import VIEW_CHOICES
 from posture.errors import PostureError
 from posture.geometry.trunk import View
+from posture.io.bounded import (
+    MAX_MANIFEST_BYTES,
+    FileTooLarge,
+    read_text_at_most,
+    too_large_sentence,
+)
 from posture.io.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 
 MEDIA_EXTENSIONS = VIDEO_EXTENSIONS | IMAGE_EXTENSIONS
@@ -123,7 +129,9 @@ def read_manifest(manifest: Path, default_view: View | None = None) -> list[Batc
 def _manifest_rows(manifest: Path) -> list[tuple[int, dict[str, str]]]:
     """(row number as a spreadsheet shows it, cells by lower-case column) of non-empty rows."""
     try:
-        text = manifest.read_text(encoding="utf-8-sig")
+        text = read_text_at_most(manifest, MAX_MANIFEST_BYTES, encoding="utf-8-sig")
+    except FileTooLarge as err:
+        raise PostureError(too_large_sentence("manifest", manifest, err.limit_bytes)) from err
     except (OSError, UnicodeDecodeError) as err:
         raise PostureError(
             f"The manifest {manifest} is not readable UTF-8 text: save it as CSV (UTF-8)."

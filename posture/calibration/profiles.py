@@ -23,6 +23,12 @@ from typing import Any
 import numpy as np
 
 from posture.errors import InputError
+from posture.io.bounded import (
+    MAX_PROFILE_BYTES,
+    FileTooLarge,
+    read_text_at_most,
+    too_large_sentence,
+)
 
 ENV_DIR = "POSTURE_CALIBRATION_DIR"
 CAMERA_KIND = "posture camera profile"
@@ -252,7 +258,9 @@ def _read(path: Path, kind: str, what: str, make_hint: str) -> dict[str, Any]:
     if not path.is_file():
         raise InputError(f"No {what} is stored at {path}: {make_hint}")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text_at_most(path, MAX_PROFILE_BYTES))
+    except FileTooLarge as err:
+        raise InputError(too_large_sentence(what, path, err.limit_bytes)) from err
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise InputError(
             f"The {what} file {path} is not readable JSON: make it again ({make_hint})"
