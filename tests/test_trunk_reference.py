@@ -98,13 +98,10 @@ def test_a_video_keeps_its_steady_trunk_without_the_arms_in_view():
     assert PHOTO_HEAD_VS_CAMERA not in report["quality"]["warnings"]
 
 
-def test_a_side_photo_keeps_its_side_on_trunk_with_the_near_elbow_in_view():
-    # Seen from the side, the far elbow is hidden however the photo is framed: the near
-    # one vouches for the shoulder line, and the head (turned 10 deg toward the camera
-    # from a trunk side-on to it) is referred to the trunk, not read as the trunk's turn.
+def _side_photo_with_the_near_elbow():
+    """A trunk side-on to the camera (80 deg), the head turned 10 deg back toward it, framed
+    wide enough for the near elbow; the far elbow is hidden behind the body."""
     from dataclasses import replace
-
-    import numpy as np
 
     from posture.landmarks.types import RIGHT_ELBOW
 
@@ -112,8 +109,16 @@ def test_a_side_photo_keeps_its_side_on_trunk_with_the_near_elbow_in_view():
     lm = make_frame(-10.0, 0.0, 0.0, trunk_yaw_deg=80.0, with_arms=True, head_centre_m=at)
     vis = lm.pose.visibility.copy()
     vis[RIGHT_ELBOW] = 0.05  # the far elbow, behind the body
-    lm = replace(lm, pose=replace(lm.pose, visibility=vis))
-    report = _photo_report(lm)
+    return replace(lm, pose=replace(lm.pose, visibility=vis))
+
+
+def test_a_side_photo_keeps_its_side_on_trunk_with_the_near_elbow_in_view():
+    # Seen from the side, the far elbow is hidden however the photo is framed: the near
+    # one vouches for the shoulder line, and the head (turned 10 deg toward the camera
+    # from a trunk side-on to it) is referred to the trunk, not read as the trunk's turn.
+    import numpy as np
+
+    report = _photo_report(_side_photo_with_the_near_elbow())
     frame = report["frames"][0]
     assert frame["view"] in ("left", "right")
     assert frame["reference"] == "trunk"
@@ -135,13 +140,9 @@ def test_an_elbow_guessed_beside_its_shoulder_does_not_vouch_for_the_trunk():
     # arm holds its elbow below the shoulder: such an elbow is not counted.
     from dataclasses import replace
 
-    from posture.landmarks.types import LEFT_ELBOW, LEFT_SHOULDER, RIGHT_ELBOW
+    from posture.landmarks.types import LEFT_ELBOW, LEFT_SHOULDER
 
-    at = (0.0, -0.15, 1.6)
-    lm = make_frame(-10.0, 0.0, 0.0, trunk_yaw_deg=80.0, with_arms=True, head_centre_m=at)
-    vis = lm.pose.visibility.copy()
-    vis[RIGHT_ELBOW] = 0.05  # the far elbow, behind the body
-    hanging = replace(lm, pose=replace(lm.pose, visibility=vis))
+    hanging = _side_photo_with_the_near_elbow()
     assert _photo_report(hanging)["frames"][0]["reference"] == "trunk"
     xy = hanging.pose.image_xy.copy()
     xy[LEFT_ELBOW] = xy[LEFT_SHOULDER] + (25.0, -10.0)  # beside and a little above
