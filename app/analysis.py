@@ -8,8 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -25,27 +23,16 @@ from posture.io.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, supported_types
 from posture.pipeline import AnalysisOptions, analyze
 from posture.progress import Progress
 from posture.report import CSV_COLUMNS, Report, attach_findings
+from posture.settings import (  # noqa: F401 - re-exported for the pages
+    DEFAULT_MAX_UPLOAD_MB,
+    MAX_UPLOAD_ENV,
+    env_number,
+    max_upload_mb,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES_DIR = ROOT / "sample_videos"
-MAX_UPLOAD_ENV = "POSTURE_MAX_UPLOAD_MB"
-DEFAULT_MAX_UPLOAD_MB = 500  # the same as server.maxUploadSize in .streamlit/config.toml
 UPLOAD_TYPES: list[str] = sorted(e.lstrip(".") for e in VIDEO_EXTENSIONS | IMAGE_EXTENSIONS)
-
-
-def env_number(name: str, default: float, highest: float) -> float:
-    """A positive, finite number from environment variable ``name``, at most ``highest``;
-    ``default`` when it is unset or not such a number ('abc', 'nan', 'inf', '-1', '0' would
-    otherwise crash a page or lift a limit)."""
-    try:
-        value = float(os.environ.get(name, default))
-    except ValueError:
-        return default
-    return value if math.isfinite(value) and 0.0 < value <= highest else default
-
-
-def max_upload_mb() -> float:
-    return env_number(MAX_UPLOAD_ENV, DEFAULT_MAX_UPLOAD_MB, 10_000.0)
 
 
 def bundled_samples() -> list[Path]:

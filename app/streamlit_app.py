@@ -16,7 +16,7 @@ if str(ROOT) not in sys.path:  # `streamlit run app/streamlit_app.py` puts only 
 
 import streamlit as st  # noqa: E402
 
-from app import view_clinic, view_history, view_selfcheck, view_upload  # noqa: E402
+from app import auth, view_clinic, view_history, view_selfcheck, view_upload  # noqa: E402
 from posture.clinical import DISCLAIMER  # noqa: E402
 
 MODES = {
@@ -29,6 +29,7 @@ MODES = {
 
 def main() -> None:
     st.set_page_config(page_title="posture", layout="wide")
+    auth.require_access()
     st.title("posture: neck posture and range of motion")
     st.caption("Everything runs on this computer: video and results never leave it. " + DISCLAIMER)
     mode = st.sidebar.radio("Mode", list(MODES), key="mode")

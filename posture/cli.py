@@ -74,8 +74,9 @@ def _other_commands() -> list:
     function ``(args) -> exit code`` that raises PostureError for bad input."""
     from posture.batch.cli import register as register_batch
     from posture.calibration.cli import register as register_calibrate
+    from posture.dashboard import register as register_dashboard
 
-    return [register_calibrate, register_batch]
+    return [register_calibrate, register_batch, register_dashboard]
 
 
 @contextlib.contextmanager
