@@ -12,7 +12,7 @@ TEST_APT_PACKAGES := chromium
 # Rendering synthetic humans for the accuracy benchmark (Mesa, offscreen).
 SYNTH_APT_PACKAGES := libegl1 libegl-mesa0 libgl1-mesa-dri libosmesa6
 
-.PHONY: run test lint format bench bench-live accuracy sysdeps test-sysdeps synth install clean
+.PHONY: run test lint format bench bench-live accuracy sysdeps test-sysdeps synth install lock clean
 
 run: install
 	$(BIN)/streamlit run app/streamlit_app.py --server.address localhost --browser.gatherUsageStats false
@@ -40,10 +40,20 @@ apt:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every version installed (make lock regenerates it; README, Pinned versions).
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q --upgrade pip -c constraints.txt
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+# Re-pin after changing pyproject.toml or upgrading a package in .venv on purpose: installs
+# what pyproject.toml asks for with the fewest changes (no constraints, so a new or raised
+# requirement can move its pin), then rewrites constraints.txt from .venv. Then run make test.
+lock:
+	@test -x $(BIN)/pip || { echo "No $(VENV) yet: run make install first."; exit 1; }
 	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/python tools/lock.py --write
 	touch $(STAMP)
 
 lint: install
