@@ -15,7 +15,7 @@ SYNTH_APT_PACKAGES := libegl1 libegl-mesa0 libgl1-mesa-dri libosmesa6
 .PHONY: run test lint format bench bench-live accuracy sysdeps test-sysdeps synth install lock clean
 
 run: install
-	$(BIN)/streamlit run app/streamlit_app.py --server.address localhost --browser.gatherUsageStats false
+	$(BIN)/posture dashboard
 
 test: install test-sysdeps
 	$(BIN)/ruff check .
@@ -77,7 +77,7 @@ synth: install
 	@$(MAKE) --no-print-directory apt PKGS="$(SYNTH_APT_PACKAGES)"
 	$(BIN)/pip install -q pyrender==0.1.45
 	$(BIN)/pip install -q --no-deps pyopengl==3.1.7
-	$(BIN)/pip install -q -U networkx
+	$(BIN)/pip install -q -U networkx -c constraints.txt
 
 # One accuracy table, every row naming its split (bodies some correction was fitted on vs
 # held out, real data). Renders whatever is missing into /tmp/posture-bench first (stills,
