@@ -149,3 +149,85 @@ def test_video_cut_short_keeps_the_frames_before_the_damage(tmp_path):
     src.close()
     assert 0 < n < 30
     assert any("ends early" in w for w in src.status.warnings)
+
+
+def _png_header_only(path, width: int, height: int):
+    """A small PNG whose header says ``width`` x ``height`` (its pixel data is cut short):
+    what a hostile upload looks like."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    rows = zlib.compress((b"\x00" + b"\x00" * 3 * width) * 50, 9)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", rows)
+                     + chunk(b"IEND", b""))  # fmt: skip
+    return path
+
+
+@pytest.mark.parametrize(("width", "height"), [(8000, 7000), (30000, 30000), (60000, 60000)])
+def test_huge_image_is_refused_from_its_header_before_decoding(
+    tmp_path, monkeypatch, width, height
+):
+    p = _png_header_only(tmp_path / "huge.png", width, height)
+    assert p.stat().st_size < 2_000_000
+    decoded = []
+    monkeypatch.setattr(cv2, "imdecode", lambda *a, **k: decoded.append(1))
+    with pytest.raises(InputError) as err:
+        open_media(p)
+    msg = str(err.value)
+    assert "50 megapixels" in msg and "\n" not in msg and msg.endswith(".")
+    assert decoded == []  # refused before any pixel was decoded
+
+
+def test_image_exactly_at_the_limit_is_read_and_one_pixel_over_is_not(tmp_path, monkeypatch):
+    import posture.io.media as media
+
+    p = tmp_path / "photo.png"
+    cv2.imwrite(str(p), np.zeros((40, 60, 3), np.uint8))
+    monkeypatch.setattr(media, "MAX_FRAME_PIXELS", 40 * 60)
+    src = open_media(p)
+    assert (src.info.width, src.info.height) == (60, 40)
+    src.close()
+    monkeypatch.setattr(media, "MAX_FRAME_PIXELS", 40 * 60 - 1)
+    with pytest.raises(InputError, match="60x40 pixels"):
+        open_media(p)
+
+
+def test_video_over_the_pixel_limit_is_refused_before_decoding(tmp_path, monkeypatch):
+    import posture.io.media as media
+
+    p = write_video(tmp_path / "clip.mp4", _marked_frames(3, 64, 48))
+    monkeypatch.setattr(media, "MAX_FRAME_PIXELS", 64 * 48 - 1)
+    peeked = []
+    monkeypatch.setattr(media.VideoSource, "_peek_first_frame", lambda self: peeked.append(1))
+    with pytest.raises(InputError, match=r"64x48 pixels"):
+        open_media(p)
+    assert peeked == []
+    monkeypatch.undo()
+    monkeypatch.setattr(media, "MAX_FRAME_PIXELS", 64 * 48)
+    src = open_media(p)
+    assert src.info.width == 64
+    src.close()
+
+
+def test_cli_and_dashboard_refuse_a_huge_photo_with_one_sentence(tmp_path, capsys):
+    import tempfile
+    from pathlib import Path
+
+    from app.analysis import analyze_upload
+    from posture.cli import main
+
+    p = _png_header_only(tmp_path / "huge.png", 30000, 30000)
+    out = tmp_path / "r.json"
+    assert main(["analyze", str(p), "--json", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "50 megapixels" in err
+    assert not out.exists()
+    before = set(Path(tempfile.gettempdir()).glob("posture-result-*"))
+    with pytest.raises(InputError, match="50 megapixels"):
+        analyze_upload(p, "huge.png")
+    assert set(Path(tempfile.gettempdir()).glob("posture-result-*")) == before

@@ -35,6 +35,11 @@ DEFAULT_MAX_SIDE_PX = 1280
 # FFmpeg's choice.
 ONE_DECODER_THREAD_MAX_PX = 1920 * 1088
 
+# The largest frame the tool decodes: 50 megapixels (a 48 MP phone photo fits; 8K video
+# is 33 MP). Checked from the file's header before anything is decoded: a 2.6 MB PNG
+# whose header says 30000x30000 would otherwise cost 5.35 GB of memory.
+MAX_FRAME_PIXELS = 50_000_000
+
 MediaKind = Literal["image", "video", "camera"]
 
 
@@ -208,12 +213,48 @@ def _rotate_upright(rgb: np.ndarray, rotation_deg: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(rgb, k=k))
 
 
+def too_many_pixels_sentence(name: str, width: int, height: int) -> str:
+    return (
+        f"{name} is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels), more "
+        f"than the {MAX_FRAME_PIXELS / 1e6:.0f} megapixels this tool reads: save it at a "
+        "smaller size (a photo or video of 1280 pixels a side measures as well)."
+    )
+
+
+def check_frame_size(name: str, width: int, height: int) -> None:
+    """InputError when a frame of ``width`` x ``height`` is over :data:`MAX_FRAME_PIXELS`."""
+    if width <= 0 or height <= 0:
+        return  # unknown from the header: the decoder's own checks apply
+    if width * height > MAX_FRAME_PIXELS:
+        raise InputError(too_many_pixels_sentence(name, width, height))
+
+
+def image_header_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from an image file's header, without decoding its pixels; None
+    when the header cannot be read (the decoder then says what is wrong)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:  # reads the header only
+            return int(im.width), int(im.height)
+    except Image.DecompressionBombError as err:  # over ~179 MP, far past our limit
+        raise InputError(
+            f"{path.name} is larger than the {MAX_FRAME_PIXELS / 1e6:.0f} megapixels this "
+            "tool reads: save it at a smaller size (1280 pixels a side measures as well)."
+        ) from err
+    except Exception:  # noqa: BLE001 - any unreadable header: cv2 decides and says why
+        return None
+
+
 class ImageSource:
     """A still photo as a one-frame source (EXIF orientation applied by OpenCV)."""
 
     def __init__(self, path: Path, max_side_px: int | None = DEFAULT_MAX_SIDE_PX) -> None:
         import cv2
 
+        size = image_header_size(path)
+        if size is not None:
+            check_frame_size(path.name, *size)
         data = np.fromfile(str(path), dtype=np.uint8)
         bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
         if bgr is None or bgr.size == 0:
@@ -271,7 +312,15 @@ class VideoSource:
         if decoder_threads is not None:
             codec.thread_count = decoder_threads
         self._stream = stream
+        try:
+            check_frame_size(path.name, int(codec.width or 0), int(codec.height or 0))
+        except InputError:
+            container.close()
+            raise
         first = self._peek_first_frame()
+        if first.width * first.height > MAX_FRAME_PIXELS:  # a header that under-stated it
+            container.close()
+            raise InputError(too_many_pixels_sentence(path.name, first.width, first.height))
         rotation = int(getattr(first, "rotation", 0) or 0)
         w, h = first.width, first.height
         if rotation % 180:
