@@ -7,8 +7,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 # Shared libraries that OpenCV and MediaPipe load (present on most desktops).
 APT_PACKAGES := libgl1 libglib2.0-0 libegl1
-# Tests drive a real browser (Debian's chromium; Playwright never downloads one).
-TEST_APT_PACKAGES := chromium
+# Tests drive a real browser (Debian's chromium; Playwright never downloads one) and
+# watch for network system calls with strace (tests/test_privacy.py).
+TEST_APT_PACKAGES := chromium strace
 # Rendering synthetic humans for the accuracy benchmark (Mesa, offscreen).
 SYNTH_APT_PACKAGES := libegl1 libegl-mesa0 libgl1-mesa-dri libosmesa6
 

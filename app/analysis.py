@@ -147,10 +147,13 @@ def analyze_upload(
     sex: str | None = None,
     previous: dict[str, Any] | None = None,
     calibration: str | None = None,
+    work_dir: Path | None = None,
 ) -> AnalysisResult:
     """Analyse a video or photo; on any error nothing is left behind and the error is raised.
 
     ``calibration``: a camera profile name from ``posture calibrate`` (lens and level).
+    ``work_dir``: where the result's files go (the browser session's folder); default the
+    system temp folder.
     """
     problem = check_upload(source_name, path.stat().st_size if path.exists() else 0)
     if problem:
@@ -158,7 +161,7 @@ def analyze_upload(
     options = options or AnalysisOptions()
     if calibration:
         options = _calibrated(path, options, calibration)
-    out_dir = Path(tempfile.mkdtemp(prefix="posture-result-"))
+    out_dir = Path(tempfile.mkdtemp(prefix="posture-result-", dir=work_dir))
     is_image = path.suffix.lower() in IMAGE_EXTENSIONS
     annotated = out_dir / ("annotated.png" if is_image else "annotated.mp4")
     try:

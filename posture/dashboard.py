@@ -9,12 +9,12 @@ import Streamlit: it builds the command and runs it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import ipaddress
 import os
 import secrets
-import subprocess
 import sys
 from pathlib import Path
 
@@ -138,21 +138,18 @@ def plan(host: str, port: int, password_file: str | None) -> tuple[list[str], di
 
 
 def run_dashboard(host: str, port: int, password_file: str | None) -> int:
-    """Start the dashboard and wait until it stops (Ctrl+C)."""
+    """Become the dashboard server (this process is replaced, so Ctrl+C and SIGTERM reach
+    Streamlit directly and it stops cleanly, removing the session files)."""
     cmd, env = plan(host, port, password_file)
     where = "this computer only" if is_loopback(host) else f"{host}, password required"
     print(f"posture: dashboard at http://{_url_host(host)}:{port} ({where}).", file=sys.stderr)
-    # The caller's folder stays the working folder: the flags above carry every setting.
-    proc = subprocess.Popen(cmd, env=env)
-    try:
-        return proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        raise
+    sys.stderr.flush()
+    sys.stdout.flush()
+    with contextlib.suppress(OSError, ValueError):  # the CLI may have muted fd 2
+        os.dup2(sys.stderr.fileno(), 2)
+    # The caller's folder stays the working folder: the flags carry every setting.
+    os.execve(cmd[0], cmd, env)
+    return 0  # not reached
 
 
 def _url_host(host: str) -> str:
