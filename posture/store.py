@@ -73,6 +73,19 @@ CREATE INDEX IF NOT EXISTS sessions_by_subject ON sessions(subject_id, created_a
 """
 
 
+def _private_database_file(path: Path, is_default: bool) -> None:
+    """The database file at 0600 in a folder created at 0700 (the default data folder is
+    made 0700 even if it existed: it holds nothing but this tool's data)."""
+    from posture.io.private import DIR_MODE, private_dir, private_file, restrict
+
+    private_dir(path.parent)
+    if is_default:
+        restrict(path.parent, DIR_MODE)
+    private_file(path)
+    for suffix in ("-journal", "-wal", "-shm"):
+        restrict(path.with_name(path.name + suffix), 0o600)
+
+
 class StoreError(Exception):
     """A history operation that cannot be done; ``str(err)`` is one sentence for the user."""
 
@@ -113,15 +126,19 @@ class Store:
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         target = str(path) if path is not None else str(default_db_path())
-        if target != ":memory:":
-            Path(target).parent.mkdir(parents=True, exist_ok=True)
         self.path = target
         try:
+            if target != ":memory:":
+                _private_database_file(
+                    Path(target), is_default=path is None and not os.environ.get(DB_ENV)
+                )
             self._conn = sqlite3.connect(target, check_same_thread=False)
-        except sqlite3.Error as err:
+        except (sqlite3.Error, OSError) as err:
             raise StoreError(f"Cannot open the history database {target}: {err}.") from err
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA foreign_keys = ON")
+        # Deleted rows are overwritten with zeros, not left in free pages of the file.
+        self._conn.execute("PRAGMA secure_delete = ON")
         with self._tx() as c:
             c.executescript(_SCHEMA)
 
@@ -163,10 +180,14 @@ class Store:
         r = self._conn.execute("SELECT * FROM subjects WHERE id = ?", (subject_id,)).fetchone()
         return None if r is None else Subject(r["id"], r["age_band"], r["sex"], r["created_at"])
 
-    def delete_subject(self, subject_id: str) -> None:
-        """Delete a subject and every session, result and answer about them."""
+    def delete_subject(self, subject_id: str) -> list[Path]:
+        """Delete a subject, every session, result and answer about them, and their
+        calibration neutral (``subjects/<ID>.json``); returns the files removed."""
+        from posture.calibration.profiles import delete_subject_files
+
         with self._tx() as c:
             c.execute("DELETE FROM subjects WHERE id = ?", (subject_id,))
+        return delete_subject_files(subject_id)
 
     # -- sessions -------------------------------------------------------------------
 

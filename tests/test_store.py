@@ -97,3 +97,66 @@ def test_age_band_maps_to_an_age_inside_it():
     assert age_for_band("not given") is None
     assert 50 <= age_for_band("50-69") < 70
     assert age_for_band("70+") >= 70
+
+
+def test_database_is_private_to_its_owner(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        db = tmp_path / "new" / "deeper" / "history.sqlite3"
+        s = Store(db)
+        s.add_subject("P-1")
+        assert stat.S_IMODE(db.stat().st_mode) == 0o600
+        assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
+        assert stat.S_IMODE(db.parent.parent.stat().st_mode) == 0o700
+        assert s._conn.execute("PRAGMA secure_delete").fetchone()[0] == 1
+        s.close()
+        # A database left readable by an earlier version is narrowed when opened.
+        os.chmod(db, 0o644)
+        Store(db).close()
+        assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
+
+
+def _raw_after_delete(db, secure_delete_off: bool = False) -> bytes:
+    s = Store(db)
+    if secure_delete_off:  # the control: what a database without secure_delete keeps
+        s._conn.execute("PRAGMA secure_delete = OFF")
+    s.add_subject("P-TRACE")
+    for _ in range(3):
+        s.save_session("P-TRACE", {"summary": {"cva_deg": 48.0, "rom": {}}}, notes=TRACER)
+    s.add_subject("P-KEEP")
+    s.delete_subject("P-TRACE")
+    s.close()
+    return db.read_bytes()
+
+
+TRACER = "Tracer-note-7f3a9 lives at 12 Unique Lane"
+
+
+def test_deleted_subject_leaves_no_trace_in_the_database_file(tmp_path):
+    raw = _raw_after_delete(tmp_path / "history.sqlite3")
+    assert TRACER.encode() not in raw and b"P-TRACE" not in raw
+    assert b"P-KEEP" in raw
+    # The check can fail: with secure_delete off, the deleted note stays in the file.
+    assert TRACER.encode() in _raw_after_delete(tmp_path / "control.sqlite3", True)
+
+
+def test_deleting_a_subject_removes_their_calibration_neutral(tmp_path, monkeypatch):
+    from posture.calibration.profiles import ENV_DIR, SubjectNeutral, save_subject
+
+    monkeypatch.setenv(ENV_DIR, str(tmp_path / "calibration"))
+    s = Store(tmp_path / "h.sqlite3")
+    for sid in ("P-1", "P-2"):
+        s.add_subject(sid)
+        save_subject(SubjectNeutral(sid, {"rotation_deg": 1.0}, {}, "front", None, "2026-12-07"))
+    neutral = tmp_path / "calibration" / "subjects" / "P-1.json"
+    assert neutral.is_file()
+    assert s.delete_subject("P-1") == [neutral]
+    assert not neutral.exists()
+    assert (tmp_path / "calibration" / "subjects" / "P-2.json").is_file()
+    s.add_subject("odd id with spaces")  # cannot name a file, so it has none
+    assert s.delete_subject("odd id with spaces") == []

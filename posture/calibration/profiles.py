@@ -271,9 +271,10 @@ def _read(path: Path, kind: str, what: str, make_hint: str) -> dict[str, Any]:
 
 
 def _write(path: Path, data: dict[str, Any]) -> Path:
+    from posture.io.private import private_dir
     from posture.report import write_atomic
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     write_atomic(path, lambda fh: fh.write(json.dumps(data, indent=2, allow_nan=False) + "\n"))
     return path
 
@@ -320,6 +321,20 @@ def load_subject(subject_id: str) -> SubjectNeutral:
 
 def save_subject(neutral: SubjectNeutral) -> Path:
     return _write(subject_path(neutral.subject), neutral.to_dict())
+
+
+def delete_subject_files(subject_id: str) -> list[Path]:
+    """Remove the subject's calibration neutral; returns what was removed (an ID that
+    cannot name a file has none)."""
+    try:
+        path = subject_path(subject_id)
+    except InputError:
+        return []
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return []
+    return [path]
 
 
 # -- fitting a profile to the frames being analysed ------------------------------------------
