@@ -67,6 +67,23 @@ NEUTRAL_MAX_DEG = {"head_rotation_deg": 20.0, "head_flexion_deg": 20.0,
 RETURN_FRACTION = 0.4
 RETURN_MIN_DEG = 5.0
 DEFAULT_STEP_TIMEOUT_S = 20.0
+# Framing and neutral do not wait forever: past these (s) the protocol stops and says why.
+DEFAULT_FRAMING_TIMEOUT_S = 90.0
+DEFAULT_NEUTRAL_TIMEOUT_S = 60.0
+# What a session keeps per frame is bounded: at most this many measurements (~11 min at
+# 30 frames/s; every step's time-out ends the protocol well before).
+MAX_LIVE_FRAMES = 20_000
+FRAMING_TIMEOUT_SENTENCE = (
+    "Stopped: no good view of your head and shoulders for {s:.0f} s. Check the light and "
+    "that your face and both shoulders are in the picture, then press Restart."
+)
+NEUTRAL_TIMEOUT_SENTENCE = (
+    "Stopped: your head was not held still and upright for {s:.0f} s, so there is no "
+    "starting position to measure from. Sit upright, look at the camera, then press Restart."
+)
+TOO_LONG_SENTENCE = (
+    "Stopped: the protocol ran for over {n} frames without finishing. Press Restart."
+)
 # A framing problem must last this long (s) to count: one lost frame is not "step into view".
 PROBLEM_GRACE_S = 0.3
 # Picture quality thresholds.
@@ -114,6 +131,8 @@ class LiveStatus:
     calibration_problem: str | None = None  # why the chosen profile is not applied
     # Directions whose peak is only a lower bound: the head went past what the camera follows.
     at_least: tuple[str, ...] = ()
+    # Why the protocol stopped before the end (a step timed out); None while it runs.
+    stopped: str | None = None
 
 
 def framing_problem(rgb: np.ndarray, lm: FrameLandmarks, m: FrameMeasurement) -> str | None:
@@ -198,6 +217,9 @@ class LiveProtocol:
 
     Args:
         step_timeout_s: a movement not seen within this time (s) is skipped.
+        framing_timeout_s, neutral_timeout_s: without a good framing, or a still upright
+            head, for this long (s) the protocol stops and says why.
+        max_frames: measurements kept at most; the protocol stops when it reaches them.
         landmarker_factory: builds the landmarker on the first frame, in the video thread
             (tests may pass a fake); default: MediaPipe in video mode.
         options: analysis settings applied to every frame (view, calibration already
@@ -207,6 +229,9 @@ class LiveProtocol:
     """
 
     step_timeout_s: float = DEFAULT_STEP_TIMEOUT_S
+    framing_timeout_s: float = DEFAULT_FRAMING_TIMEOUT_S
+    neutral_timeout_s: float = DEFAULT_NEUTRAL_TIMEOUT_S
+    max_frames: int = MAX_LIVE_FRAMES
     landmarker_factory: Callable[[], object] | None = None
     options: AnalysisOptions = field(default_factory=AnalysisOptions)
     camera: str | None = None
@@ -265,6 +290,16 @@ class LiveProtocol:
             self._people_max = 0
             self._frame_times: deque[float] = deque(maxlen=30)
             self._key_frames: dict[str, np.ndarray] = {}
+            self._step_started_s: float | None = None
+            self._stopped: str | None = None
+
+    def close(self) -> None:
+        """Release the landmarker (its models) now; a later frame makes a new one."""
+        with self._lock:
+            landmarker, self._landmarker = self._landmarker, None
+        close = getattr(landmarker, "close", None)
+        if close is not None:
+            close()
 
     # -- the frame function -------------------------------------------------------------
 
@@ -290,12 +325,26 @@ class LiveProtocol:
                 self._people_max = max(self._people_max, lm.people_in_view)
             self._update_hint(t_s, framing_problem(rgb, lm, m))
             out = draw_overlay(rgb, lm, values)
-            if self._step < len(STEP_NAMES) - 1:
+            if self._step < len(STEP_NAMES) - 1 and self._stopped is None:
                 self._measurements.append(m)
                 self._advance(t_s, values, out, m.head_lost)
+                self._check_limits(t_s)
             self._frame_times.append(time.perf_counter())
             self._draw_prompt(out)
             return out, m
+
+    def _check_limits(self, t_s: float) -> None:
+        """Stop, saying why, when framing or neutral takes too long or too many frames."""
+        if self._step_started_s is None:
+            self._step_started_s = t_s
+        waited_s = t_s - self._step_started_s
+        step = STEP_NAMES[self._step]
+        if step == "framing" and waited_s > self.framing_timeout_s:
+            self._stopped = FRAMING_TIMEOUT_SENTENCE.format(s=self.framing_timeout_s)
+        elif step == "neutral" and waited_s > self.neutral_timeout_s:
+            self._stopped = NEUTRAL_TIMEOUT_SENTENCE.format(s=self.neutral_timeout_s)
+        elif len(self._measurements) >= self.max_frames:
+            self._stopped = TOO_LONG_SENTENCE.format(n=self.max_frames)
 
     def _update_hint(self, t_s: float, problem: str | None) -> None:
         if problem is None:
@@ -332,6 +381,7 @@ class LiveProtocol:
 
     def _next(self, t_s: float) -> None:
         self._step += 1
+        self._step_started_s = t_s
         self._tracker = _MovementTracker(started_s=t_s)
 
     def _update_neutral(self, t_s: float, values: dict[str, float | None]) -> bool:
@@ -390,7 +440,9 @@ class LiveProtocol:
         max_chars = max(30, out.shape[1] // 11)
         lines = [(f"Step {self._step + 1}/{len(STEP_NAMES)}", (180, 220, 255))]
         lines += [(s, (255, 255, 255)) for s in _wrap(self._prompt(step), max_chars)]
-        if self._hint and step != "done":
+        if self._stopped is not None:
+            lines = [(s, (255, 200, 60)) for s in _wrap(self._stopped, max_chars)]
+        elif self._hint and step != "done":
             lines += [(s, (255, 200, 60)) for s in _wrap(self._hint, max_chars)]
         _banner(out, lines)
 
@@ -424,6 +476,7 @@ class LiveProtocol:
                 calibration=self._applied.calibration,
                 calibration_problem=self._calibration_problem,
                 at_least=tuple(k for k in self._peaks if k in self._at_least),
+                stopped=self._stopped,
             )
 
     def key_frames(self) -> dict[str, np.ndarray]:

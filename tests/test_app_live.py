@@ -419,3 +419,69 @@ def test_a_turn_lost_past_the_camera_is_at_least_and_said(monkeypatch):
     left = next(f for f in build_findings(report) if f["id"] == "rom.rotation_left")
     assert "less than usual" not in left["patient_text"]
     assert "at least" in left["patient_text"]
+
+
+def _shortened(proc: LiveProtocol, **limits) -> LiveProtocol:
+    for name, value in limits.items():
+        setattr(proc, name, value)
+    return proc
+
+
+def test_framing_that_never_succeeds_stops_with_a_reason(monkeypatch):
+    proc = _shortened(
+        _scripted(monkeypatch, lambda t: (0.0, 0.0, 0.0), lambda t: "Step into view"),
+        framing_timeout_s=3.0,
+    )
+    _run(proc, 2.0)
+    assert proc.status().stopped is None
+    _run(proc, 5.0)
+    s = proc.status()
+    assert s.step == "framing" and not s.done
+    assert s.stopped.startswith("Stopped: no good view") and "Restart" in s.stopped
+    frames = s.frames
+    _run(proc, 3.0)  # nothing more is kept once stopped
+    assert proc.status().frames == frames
+    assert "no good view" in _status_md(proc)
+    proc.reset()
+    assert proc.status().stopped is None and proc.status().frames == 0
+
+
+def test_a_neutral_never_held_stops_with_a_reason(monkeypatch):
+    proc = _shortened(_scripted(monkeypatch, lambda t: (0.0, -30.0, 0.0)), neutral_timeout_s=3.0)
+    _run(proc, 6.0)
+    s = proc.status()
+    assert s.step == "neutral" and "not held still and upright" in s.stopped
+
+
+def test_frames_kept_per_session_are_bounded(monkeypatch):
+    proc = _shortened(
+        _scripted(monkeypatch, lambda t: (0.0, 0.0, 0.0), lambda t: "Step into view"),
+        framing_timeout_s=1e9,
+        max_frames=40,
+    )
+    _run(proc, 10.0)  # 150 frames offered
+    s = proc.status()
+    assert s.frames == 40 and "without finishing" in s.stopped
+
+
+class ClosingLandmarker(FakeLandmarker):
+    made: list[ClosingLandmarker] = []
+
+    def __init__(self) -> None:
+        self.closed = False
+        ClosingLandmarker.made.append(self)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_close_releases_the_model_and_a_later_frame_makes_a_new_one():
+    ClosingLandmarker.made.clear()
+    proc = LiveProtocol(landmarker_factory=ClosingLandmarker)
+    frame = np.full((120, 160, 3), 128, np.uint8)
+    proc.process(frame, 0.0)
+    first = ClosingLandmarker.made[0]
+    proc.close()
+    assert first.closed
+    proc.process(frame, 0.1)
+    assert len(ClosingLandmarker.made) == 2 and not ClosingLandmarker.made[1].closed
