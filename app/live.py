@@ -70,9 +70,10 @@ DEFAULT_STEP_TIMEOUT_S = 20.0
 # Framing and neutral do not wait forever: past these (s) the protocol stops and says why.
 DEFAULT_FRAMING_TIMEOUT_S = 90.0
 DEFAULT_NEUTRAL_TIMEOUT_S = 60.0
-# What a session keeps per frame is bounded: at most this many measurements (~11 min at
-# 30 frames/s; every step's time-out ends the protocol well before).
-MAX_LIVE_FRAMES = 20_000
+# What a session keeps per frame is bounded: at most this many measurements (~1 kB each:
+# ~12 MB; 6.7 min at 30 frames/s, while the default time-outs end the protocol within
+# 4.5 min), plus at most 7 key frames (0.7 MB each at 640x360).
+MAX_LIVE_FRAMES = 12_000
 FRAMING_TIMEOUT_SENTENCE = (
     "Stopped: no good view of your head and shoulders for {s:.0f} s. Check the light and "
     "that your face and both shoulders are in the picture, then press Restart."
