@@ -18,6 +18,7 @@ from app.analysis import (
 )
 from posture.clinical import DISCLAIMER, classify_cva
 from posture.errors import PostureError
+from posture.io.text_safety import escape_markdown
 from posture.summary_text import ROM_LABELS
 
 Audience = Literal["patient", "clinician"]
@@ -59,8 +60,8 @@ def run_on_path(path: Path, source_name: str, **kwargs: Any) -> AnalysisResult |
     try:
         with st.spinner("Analysing..."):
             return analyze_upload(path, source_name, StreamlitProgress(), **kwargs)
-    except PostureError as err:
-        st.error(str(err))
+    except PostureError as err:  # may quote a file name: shown as text, never markdown
+        st.error(escape_markdown(err))
     except Exception as err:  # noqa: BLE001 - the page must survive; say what happened
         st.error(
             f"The analysis failed unexpectedly ({type(err).__name__}): try another recording, "
@@ -90,7 +91,7 @@ def media_input(key: str, **kwargs: Any) -> AnalysisResult | None:
         return None
     problem = check_upload(upload.name, upload.size)
     if problem:
-        st.error(problem)
+        st.error(escape_markdown(problem))  # it quotes the upload's file name
         return None
     if not st.button("Analyse", type="primary", key=f"{key}_go_upload"):
         return None
@@ -209,7 +210,8 @@ def results_view(
     q = report["quality"]
     st.subheader("Results")
     st.caption(
-        f"{result.source_name} · view: **{report['view']}** · a person was measured in "
+        f"{escape_markdown(result.source_name)} · view: **{escape_markdown(report['view'])}** · "
+        "a person was measured in "
         f"{100 * q['valid_frame_fraction']:.0f}% of frames"
     )
     if any(f["severity"] == "emergency" for f in report.get("findings") or []):
@@ -225,7 +227,7 @@ def results_view(
         if fig is not None:
             st.plotly_chart(fig, key=f"{key}_angles_chart")
     for w in q["warnings"]:
-        st.warning(w)
+        st.warning(escape_markdown(w))  # may name a camera profile or a file
     findings_view(report, audience)
     key_frames_view(result)
     if result.annotated is not None and result.annotated.exists():

@@ -15,6 +15,7 @@ from app.ui import media_input, results_view, set_result
 from posture.clinical import asymmetry, classify_cva, classify_rom, compare_reports
 from posture.clinical.change import DEFAULT_MEASURED_ERROR_DEG, at_least_values, summary_values
 from posture.clinical.norms import METRIC_LABELS, ROM_METRICS
+from posture.io.text_safety import escape_markdown
 from posture.store import AGE_BANDS, SEXES, Store, StoreError, age_for_band, sex_for_norms
 from posture.summary_text import ROM_LABELS
 
@@ -37,7 +38,7 @@ def subject_picker(store: Store) -> tuple[str, str, str] | None:
                 try:
                     store.add_subject(sid, band, sex)
                 except StoreError as err:
-                    st.error(str(err))
+                    st.error(escape_markdown(err))  # it quotes the id as typed
                 else:
                     st.session_state[f"{KEY}_pending_subject"] = sid.strip()
                     st.rerun()
@@ -45,7 +46,10 @@ def subject_picker(store: Store) -> tuple[str, str, str] | None:
     subject = store.subject(choice)
     if subject is None:
         return None
-    st.caption(f"Age band {subject.age_band} · sex {subject.sex} · since {subject.created_at}")
+    st.caption(
+        f"Age band {escape_markdown(subject.age_band)} · sex {escape_markdown(subject.sex)} · "
+        f"since {escape_markdown(subject.created_at)}"
+    )
     return subject.id, subject.age_band, subject.sex
 
 
@@ -87,7 +91,7 @@ def clinic_results(store: Store, result: AnalysisResult, subject: tuple[str, str
     # Once this session is saved, "last visit" is the one before it.
     previous = store.latest_report(sid, before_session=st.session_state.get(f"{KEY}_saved"))
     refresh_findings(result, age_years=age, sex=sex, previous=previous)
-    st.markdown(f"### Subject {sid}")
+    st.markdown(f"### Subject {escape_markdown(sid)}")
     st.markdown("#### Exact values with norms")
     st.dataframe(values_table(result.report, age, sex), hide_index=True, width="stretch")
     asym = asymmetry_table(result.report)
@@ -117,7 +121,7 @@ def clinic_results(store: Store, result: AnalysisResult, subject: tuple[str, str
             session_id = store.save_session(sid, result.report, mode="clinic",
                                             source=result.source_name, notes=notes)  # fmt: skip
         except (StoreError, ValueError) as err:
-            st.error(f"Nothing was saved: {err}")
+            st.error(f"Nothing was saved: {escape_markdown(err)}")
         else:
             st.session_state[f"{KEY}_saved"] = session_id
             st.rerun()

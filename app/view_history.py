@@ -10,6 +10,7 @@ import streamlit as st
 from app import charts
 from app.db import get_store
 from posture.clinical.norms import METRIC_LABELS, ROM_METRICS
+from posture.io.text_safety import escape_markdown
 from posture.store import StoreError
 
 KEY = "hi"
@@ -20,7 +21,7 @@ def render() -> None:
     store = get_store()
     if store is None:
         return
-    st.caption(f"Database: {store.path} (set POSTURE_DB to use another file)")
+    st.caption(f"Database: {escape_markdown(store.path)} (set POSTURE_DB to use another file)")
     subjects = store.subjects()
     if not subjects:
         st.info("No subjects yet: measure one in the Clinic page and save it to history.")
@@ -43,16 +44,17 @@ def render() -> None:
                 f"{sid}-session-{session}.json", "application/json", on_click="ignore",
                 key=f"{KEY}_dl",
             )  # fmt: skip
+    shown = escape_markdown(sid)  # a subject id is typed by a user: text, never markdown
     with st.expander("Delete this subject"):
-        st.warning(f"This deletes {sid} and every session, result, answer and note about them.")
-        sure = st.checkbox(f"Yes, delete {sid} permanently", key=f"{KEY}_sure")
+        st.warning(f"This deletes {shown} and every session, result, answer and note about them.")
+        sure = st.checkbox(f"Yes, delete {shown} permanently", key=f"{KEY}_sure")
         if st.button("Delete subject", disabled=not sure, key=f"{KEY}_delete"):
             try:
                 store.delete_subject(sid)
             except StoreError as err:
-                st.error(str(err))
+                st.error(escape_markdown(err))
             else:
                 st.session_state.pop(f"{KEY}_subject", None)
                 st.session_state.pop(f"{KEY}_sure", None)
-                st.success(f"{sid} and everything about them was deleted.")
+                st.success(f"{shown} and everything about them was deleted.")
                 st.rerun()

@@ -20,6 +20,7 @@ import streamlit as st
 
 from app.analysis import env_number
 from app.live import STEP_NAMES, LiveProtocol
+from posture.io.text_safety import escape_markdown
 from posture.summary_text import ROM_LABELS
 
 if TYPE_CHECKING:
@@ -90,10 +91,13 @@ def _protocol(key: str, camera: str | None = None) -> LiveProtocol:
 
 
 def _status_md(proc: LiveProtocol) -> str:
+    """The status as markdown with raw HTML (``<small>``): every text that is not this
+    function's own (prompts, hints, a profile's name, an error that may quote a file name)
+    is escaped, so none of it can become a tag, a link or formatting."""
     s = proc.status()
-    lines = [f"**Step {s.step_index + 1} of {s.n_steps}: {s.prompt}**"]
+    lines = [f"**Step {s.step_index + 1} of {s.n_steps}: {escape_markdown(s.prompt)}**"]
     if s.quality_hint and not s.done:
-        lines.append(f":warning: {s.quality_hint}")
+        lines.append(f":warning: {escape_markdown(s.quality_hint)}")
     done = [
         f"{ROM_LABELS[k]} {'at least ' if k in s.at_least else ''}{v:.0f}°"
         for k, v in s.peaks_deg.items()
@@ -107,9 +111,10 @@ def _status_md(proc: LiveProtocol) -> str:
             "the value marked *at least* is a lower bound, not your full range."
         )
     if s.calibration_problem:
-        lines.append(f":warning: Measuring without camera calibration. {s.calibration_problem}")
+        problem = escape_markdown(s.calibration_problem)
+        lines.append(f":warning: Measuring without camera calibration. {problem}")
     elif s.calibration:
-        lines.append(f"Camera calibration applied: {s.calibration}")
+        lines.append(f"Camera calibration applied: {escape_markdown(s.calibration)}")
     lines.append(f"<small>{s.frames} frames · {s.fps:.0f} frames/s processed</small>")
     return "  \n".join(lines)
 

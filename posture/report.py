@@ -16,6 +16,7 @@ from posture import SCHEMA_VERSION, __version__
 from posture.clinical import DISCLAIMER, Questionnaire, build_findings
 from posture.errors import OutputError
 from posture.geometry.measure import ANGLE_KEYS
+from posture.io.text_safety import csv_safe_cell
 
 CSV_COLUMNS = ("t", "valid", "view", "reference", *ANGLE_KEYS)
 
@@ -111,6 +112,6 @@ def write_csv(report: Report, path: str | os.PathLike[str]) -> None:
         w = csv.writer(fh)
         w.writerow(CSV_COLUMNS)
         for f in report.frames:
-            w.writerow(["" if f.get(k) is None else f.get(k) for k in CSV_COLUMNS])
+            w.writerow([csv_safe_cell(f.get(k)) for k in CSV_COLUMNS])
 
     write_atomic(path, _write)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+from posture.io.text_safety import csv_safe_cell
 from posture.report import write_atomic
 from posture.signals.rom import ROM_KEYS
 
@@ -60,8 +61,9 @@ class SummaryRow:
             "seconds_taken": None if self.seconds_taken is None else round(self.seconds_taken, 2),
             "result_dir": self.result_dir,
         }
-        cells = [fixed.get(c, self.values.get(c)) for c in SUMMARY_COLUMNS]
-        return ["" if v is None else v for v in cells]
+        # Paths, subjects and errors come from the manifest and the file system: a text
+        # such as =HYPERLINK(...) must stay text in a spreadsheet (csv_safe_cell).
+        return [csv_safe_cell(fixed.get(c, self.values.get(c))) for c in SUMMARY_COLUMNS]
 
 
 def report_values(report: dict[str, Any]) -> dict[str, Any]:

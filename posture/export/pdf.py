@@ -1,6 +1,11 @@
 """The PDF report (fpdf2): values with norms, charts, key frames, findings; disclaimer on
 every page.
 
+Text is set in DejaVu Sans (Latin, Greek, Cyrillic) with the bundled Noto Sans CJK
+(``posture/export/fonts``) as a fallback for Chinese, Japanese and Korean. A character that
+neither font has (most emoji) is printed as ``?`` and named in a last section, "Characters
+not shown", and in a logged warning: never dropped silently.
+
 Example:
     >>> data = pdf_bytes(report_dict)            # doctest: +SKIP
     >>> write_pdf(report_dict, "report.pdf")     # atomic: never a half-written file
@@ -9,8 +14,10 @@ Example:
 from __future__ import annotations
 
 import io
+import logging
 import os
 import tempfile
+import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +33,25 @@ from posture.summary_text import POSTURE_LABELS, ROM_LABELS
 
 Audience = Literal["patient", "clinician"]
 _FONT_DIR = Path(__import__("matplotlib").get_data_path()) / "fonts" / "ttf"
+# Bundled with the package (see fonts/SOURCE.md): loaded only for a text that needs it.
+CJK_FONT = Path(__file__).resolve().parent / "fonts" / "NotoSansCJKsc-Regular-subset.otf"
+_FALLBACK_FAMILY = "NotoSansCJK"
+MISSING_MARK = "?"
+_MAX_NAMED = 40  # characters named in the "not shown" section; the rest are counted
+_LOG = logging.getLogger(__name__)
+
+
+def _invisible(ch: str) -> bool:
+    """A format character or variation selector (ZWJ, VS16, bidi marks): nothing to draw."""
+    cp = ord(ch)
+    return unicodedata.category(ch) == "Cf" or 0xFE00 <= cp <= 0xFE0F or 0xE0100 <= cp <= 0xE01EF
+
+
+def describe_characters(chars: Sequence[str]) -> str:
+    """ASCII names for characters, e.g. ``U+1F916 ROBOT FACE``, for a note or a log line."""
+    names = [f"U+{ord(c):04X} {unicodedata.name(c, 'unnamed character')}" for c in chars]
+    more = len(names) - _MAX_NAMED
+    return "; ".join(names[:_MAX_NAMED]) + (f"; and {more} more" if more > 0 else "")
 
 
 def _fmt(v: float | None) -> str:
@@ -36,6 +62,45 @@ def _new_pdf(footer_text: str):
     from fpdf import FPDF
 
     class _Pdf(FPDF):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            # Characters that no font here has, in order of appearance (printed as "?").
+            self.not_shown: dict[str, None] = {}
+            self._fallback_cmap: dict[int, Any] | None = None
+
+        def _fallback_glyphs(self) -> dict[int, Any]:
+            if self._fallback_cmap is None:
+                try:
+                    self.add_font(_FALLBACK_FAMILY, "", str(CJK_FONT))
+                except Exception as err:  # noqa: BLE001 - e.g. an incomplete installation: the
+                    # characters are then named instead of drawn
+                    _LOG.warning("the PDF's CJK font cannot be read (%s): %s", CJK_FONT, err)
+                    self._fallback_cmap = {}
+                else:
+                    self.set_fallback_fonts([_FALLBACK_FAMILY], exact_match=False)
+                    self._fallback_cmap = self.fonts[_FALLBACK_FAMILY.lower()].cmap
+            return self._fallback_cmap
+
+        def normalize_text(self, text: str) -> str:
+            """Every text passes here (fpdf2): what no font has becomes a visible "?"."""
+            if not self.is_ttf_font:
+                return super().normalize_text(text)
+            glyphs = self.current_font.cmap
+            out = []
+            for ch in text:
+                if ch in "\r\n" or ord(ch) in glyphs:
+                    out.append(ch)
+                elif ch == "\t":
+                    out.append(" ")
+                elif _invisible(ch):
+                    continue
+                elif ord(ch) in self._fallback_glyphs():
+                    out.append(ch)
+                else:
+                    self.not_shown.setdefault(ch)
+                    out.append(MISSING_MARK)
+            return super().normalize_text("".join(out))
+
         def footer(self) -> None:  # called by fpdf2 on every page
             self.set_y(-18)
             self.set_font("DejaVu", size=7)
@@ -93,7 +158,11 @@ def build_pdf(
     key_frames: Sequence[tuple[str, np.ndarray]] = (),
     created: datetime | None = None,
 ):
-    """An ``FPDF`` document for a report dict (measurement contract v1)."""
+    """An ``FPDF`` document for a report dict (measurement contract v1).
+
+    Its ``not_shown`` lists the characters that no font has (printed as ``?`` and named in
+    the last section); empty when every character was drawn.
+    """
     pdf = _new_pdf(DISCLAIMER)
     pdf.add_page()
     pdf.set_font("DejaVu", "B", 16)
@@ -189,6 +258,15 @@ def build_pdf(
             pdf.cell(col_w, 5, label)
             if i % 2 == 1 or i == len(key_frames) - 1:
                 pdf.set_xy(pdf.l_margin, y0 + h_mm + 7)
+
+    if pdf.not_shown:
+        missing = describe_characters(list(pdf.not_shown))
+        _heading(pdf, "Characters not shown")
+        pdf.multi_cell(
+            0, 5, f"No font in this report has these characters; each is printed as "
+            f"{MISSING_MARK}: {missing}.", new_x="LMARGIN", new_y="NEXT",
+        )  # fmt: skip
+        _LOG.warning("PDF report: characters printed as %s: %s", MISSING_MARK, missing)
     return pdf
 
 
