@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,6 +15,7 @@ from app.analysis import (
     bundled_samples,
     check_upload,
 )
+from app.session_files import scratch_folder, session_folder
 from posture.clinical import DISCLAIMER, classify_cva
 from posture.errors import PostureError
 from posture.io.text_safety import escape_markdown
@@ -59,7 +59,9 @@ def run_on_path(path: Path, source_name: str, **kwargs: Any) -> AnalysisResult |
     """Analyse with a progress bar; a bad input shows one sentence and returns None."""
     try:
         with st.spinner("Analysing..."):
-            return analyze_upload(path, source_name, StreamlitProgress(), **kwargs)
+            return analyze_upload(
+                path, source_name, StreamlitProgress(), work_dir=session_folder(), **kwargs
+            )
     except PostureError as err:  # may quote a file name: shown as text, never markdown
         st.error(escape_markdown(err))
     except Exception as err:  # noqa: BLE001 - the page must survive; say what happened
@@ -95,8 +97,8 @@ def media_input(key: str, **kwargs: Any) -> AnalysisResult | None:
         return None
     if not st.button("Analyse", type="primary", key=f"{key}_go_upload"):
         return None
-    with tempfile.TemporaryDirectory(prefix="posture-upload-") as tmp:
-        path = Path(tmp) / f"upload{Path(upload.name).suffix.lower()}"
+    with scratch_folder("upload-") as tmp:
+        path = tmp / f"upload{Path(upload.name).suffix.lower()}"
         path.write_bytes(upload.getbuffer())
         return run_on_path(path, upload.name, **kwargs)
 

@@ -6,7 +6,6 @@ is measured and nothing reassuring is shown.
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import streamlit as st
@@ -18,6 +17,7 @@ from app.analysis import (
     refresh_findings,
     result_from_report,
 )
+from app.session_files import scratch_folder
 from app.ui import media_input, results_view, run_on_path, set_result
 from posture.clinical import QUESTIONS, Questionnaire, red_flag_findings, screen_red_flags
 from posture.clinical.red_flags import EMERGENCY_DISCLAIMER
@@ -138,8 +138,8 @@ def _photo_input() -> None:
     digest = (name, shot.size)
     if st.session_state.get(f"{KEY}_photo_digest") == digest:
         return
-    with tempfile.TemporaryDirectory(prefix="posture-photo-") as tmp:
-        path = Path(tmp) / f"photo{Path(name).suffix.lower() or '.jpg'}"
+    with scratch_folder("photo-") as tmp:
+        path = tmp / f"photo{Path(name).suffix.lower() or '.jpg'}"
         path.write_bytes(shot.getbuffer())
         result = run_on_path(path, name)
     st.session_state[f"{KEY}_photo_digest"] = digest

@@ -87,7 +87,20 @@ def _protocol(key: str, camera: str | None = None) -> LiveProtocol:
         st.session_state[state_key] = LiveProtocol(step_timeout_s=timeout, camera=camera)
     proc: LiveProtocol = st.session_state[state_key]
     proc.set_camera(camera)  # another profile chosen: the protocol starts again with it
+    _close_on_session_end(state_key, proc)
     return proc
+
+
+def _close_models(proc: LiveProtocol) -> None:
+    proc.close()
+
+
+@st.cache_resource(scope="session", on_release=_close_models, show_spinner=False)
+def _close_on_session_end(state_key: str, _proc: LiveProtocol) -> LiveProtocol:
+    """Held (one per ``state_key``) while the browser session is connected: when it
+    disconnects, Streamlit drops this session's cache and the protocol's models are
+    closed (a reconnect that sends frames again makes new ones)."""
+    return _proc
 
 
 def _status_md(proc: LiveProtocol) -> str:
@@ -95,6 +108,8 @@ def _status_md(proc: LiveProtocol) -> str:
     function's own (prompts, hints, a profile's name, an error that may quote a file name)
     is escaped, so none of it can become a tag, a link or formatting."""
     s = proc.status()
+    if s.stopped:
+        return f":warning: **{escape_markdown(s.stopped)}**"
     lines = [f"**Step {s.step_index + 1} of {s.n_steps}: {escape_markdown(s.prompt)}**"]
     if s.quality_hint and not s.done:
         lines.append(f":warning: {escape_markdown(s.quality_hint)}")
@@ -170,7 +185,7 @@ def live_protocol(
     if proc.status().done:
         return proc
     if ctx.state.playing:
-        while ctx.state.playing and not proc.status().done:
+        while ctx.state.playing and not proc.status().done and not proc.status().stopped:
             status_box.markdown(_status_md(proc), unsafe_allow_html=True)
             time.sleep(0.3)
         if proc.status().done:
