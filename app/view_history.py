@@ -46,7 +46,10 @@ def render() -> None:
             )  # fmt: skip
     shown = escape_markdown(sid)  # a subject id is typed by a user: text, never markdown
     with st.expander("Delete this subject"):
-        st.warning(f"This deletes {shown} and every session, result, answer and note about them, and their calibration neutral.")
+        st.warning(
+            f"This deletes {shown} and every session, result, answer and note about them, "
+            "and their calibration neutral."
+        )
         sure = st.checkbox(f"Yes, delete {shown} permanently", key=f"{KEY}_sure")
         if st.button("Delete subject", disabled=not sure, key=f"{KEY}_delete"):
             try:
