@@ -67,6 +67,12 @@ format: install
 bench: install
 	$(BIN)/python benchmarks/speed.py
 
+# 500 damaged copies of real videos and photos through posture analyze, 2 at a time (about
+# 7 min on 2 cores; docs/fuzzing.md). make test runs a fixed 30-case slice (tests/test_fuzz.py).
+.PHONY: fuzz
+fuzz: install
+	$(BIN)/python benchmarks/fuzz.py --cases 500 --jobs 2
+
 # Live webcam speed: the frame callback in-process, then the dashboard in chromium with a
 # fake 640x480 camera (needs chromium; take figures on an idle machine).
 bench-live: install test-sysdeps

@@ -24,6 +24,7 @@ from posture.io.media import (
     Frame,
     MediaInfo,
     MediaSource,
+    display_name,
     open_media,
     prefetch,
 )
@@ -320,7 +321,7 @@ def measure_frames(
 def no_person_error(info: MediaInfo) -> InputError:
     what = "photo" if info.kind == "image" else "video"
     return InputError(
-        f"No person was found in {os.path.basename(info.path)}: use a {what} where "
+        f"No person was found in {display_name(os.path.basename(info.path))}: use a {what} where "
         "the head and shoulders are clearly visible, upright, well lit, and facing or "
         "side-on to the camera."
     )

@@ -11,8 +11,10 @@ from __future__ import annotations
 import math
 import os
 import queue
+import stat
 import threading
 import time
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,24 +142,56 @@ def supported_types_sentence() -> str:
     return f"a video ({videos}) or an image ({images})"
 
 
+def display_name(name: str | os.PathLike[str]) -> str:
+    """A file name or path as one line of plain text for a message: line breaks, other
+    control characters and invisible format characters (such as a right-to-left override)
+    are shown as escapes (a name may hold any of them; the message must stay one line)."""
+    text = os.fspath(name)
+    if isinstance(text, bytes):
+        text = os.fsdecode(text)
+    out = []
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def check_input_path(path: str | os.PathLike[str]) -> Path:
     """Refuse paths that cannot be an input, with one sentence saying why."""
     p = Path(path)
-    if not p.exists():
-        raise InputError(f"File not found: {p}. Check the path and try again.")
-    if p.is_dir():
+    try:
+        exists = p.exists()
+        st = p.stat() if exists else None
+    except OSError as err:  # a name or path longer than the system allows, no permission
+        shown = display_name(p.name if len(p.name) <= 60 else p.name[:40] + "..." + p.suffix)
         raise InputError(
-            f"{p} is a folder, not a file: give one video or image "
+            f"{shown} cannot be opened ({err.strerror or type(err).__name__}): "
+            "check the path and try again."
+        ) from err
+    if st is None:
+        raise InputError(f"File not found: {display_name(p)}. Check the path and try again.")
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(
+            f"{display_name(p)} is a folder, not a file: give one video or image "
             "(use 'posture batch' for a folder of recordings)."
         )
     ext = p.suffix.lower()
     if ext not in VIDEO_EXTENSIONS | IMAGE_EXTENSIONS:
-        kind = f"'{ext}'" if ext else "a file without an extension"
+        kind = f"'{display_name(ext)}'" if ext else "a file without an extension"
         raise InputError(
-            f"{p.name} is {kind}, which posture cannot read: use {supported_types_sentence()}."
+            f"{display_name(p.name)} is {kind}, which posture cannot read: use "
+            f"{supported_types_sentence()}."
         )
-    if p.stat().st_size == 0:
-        raise InputError(f"{p} is empty (0 bytes): record or export it again.")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(
+            f"{display_name(p)} is not a regular file (a device, pipe or socket): give a "
+            "video or image file."
+        )
+    if st.st_size == 0:
+        raise InputError(f"{display_name(p)} is empty (0 bytes): record or export it again.")
     return p
 
 
@@ -215,9 +249,9 @@ def _rotate_upright(rgb: np.ndarray, rotation_deg: int) -> np.ndarray:
 
 def too_many_pixels_sentence(name: str, width: int, height: int) -> str:
     return (
-        f"{name} is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels), more "
-        f"than the {MAX_FRAME_PIXELS / 1e6:.0f} megapixels this tool reads: save it at a "
-        "smaller size (a photo or video of 1280 pixels a side measures as well)."
+        f"{display_name(name)} is {width}x{height} pixels ({width * height / 1e6:.0f} "
+        f"megapixels), more than the {MAX_FRAME_PIXELS / 1e6:.0f} megapixels this tool reads: "
+        "save it at a smaller size (a photo or video of 1280 pixels a side measures as well)."
     )
 
 
@@ -227,6 +261,28 @@ def check_frame_size(name: str, width: int, height: int) -> None:
         return  # unknown from the header: the decoder's own checks apply
     if width * height > MAX_FRAME_PIXELS:
         raise InputError(too_many_pixels_sentence(name, width, height))
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_chunks_fit(data: np.ndarray | bytes) -> bool:
+    """False for a PNG whose chunk lengths run past the end of the file (damaged or
+    truncated; OpenCV could not decode it either). Checked before OpenCV sees it: OpenCV
+    4.11 reserves what a chunk's length field claims, so a 22 KB file whose bytes after the
+    header say 4 GB cost 4.1 GB of memory and 14 s before the refusal. True for other files."""
+    buf = data.tobytes() if isinstance(data, np.ndarray) else data
+    if not buf.startswith(PNG_SIGNATURE):
+        return True
+    i, n = len(PNG_SIGNATURE), len(buf)
+    while i + 8 <= n:
+        length = int.from_bytes(buf[i : i + 4], "big")
+        if i + 12 + length > n:
+            return False
+        if buf[i + 4 : i + 8] == b"IEND":
+            return True
+        i += 12 + length
+    return True
 
 
 def image_header_size(path: Path) -> tuple[int, int] | None:
@@ -239,8 +295,9 @@ def image_header_size(path: Path) -> tuple[int, int] | None:
             return int(im.width), int(im.height)
     except Image.DecompressionBombError as err:  # over ~179 MP, far past our limit
         raise InputError(
-            f"{path.name} is larger than the {MAX_FRAME_PIXELS / 1e6:.0f} megapixels this "
-            "tool reads: save it at a smaller size (1280 pixels a side measures as well)."
+            f"{display_name(path.name)} is larger than the {MAX_FRAME_PIXELS / 1e6:.0f} "
+            "megapixels this tool reads: save it at a smaller size (1280 pixels a side "
+            "measures as well)."
         ) from err
     except Exception:  # noqa: BLE001 - any unreadable header: cv2 decides and says why
         return None
@@ -256,10 +313,11 @@ class ImageSource:
         if size is not None:
             check_frame_size(path.name, *size)
         data = np.fromfile(str(path), dtype=np.uint8)
-        bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+        readable = data.size and png_chunks_fit(data)
+        bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if readable else None
         if bgr is None or bgr.size == 0:
             raise InputError(
-                f"{path.name} is not a readable image (damaged, or not really "
+                f"{display_name(path.name)} is not a readable image (damaged, or not really "
                 f"{path.suffix.lstrip('.').upper()}): export the photo again."
             )
         h, w = bgr.shape[:2]
@@ -297,16 +355,24 @@ class VideoSource:
             container = av.open(str(path), metadata_errors="ignore")
         except (av.FFmpegError, UnicodeDecodeError, ValueError) as err:
             raise InputError(
-                f"{path.name} is not a readable video (damaged, incomplete, or not "
+                f"{display_name(path.name)} is not a readable video (damaged, incomplete, or not "
                 "really a video): export it again, for example as MP4 (H.264)."
             ) from err
         if not container.streams.video:
             container.close()
-            raise InputError(f"{path.name} has no video track: choose a file that has one.")
+            raise InputError(
+                f"{display_name(path.name)} has no video track: choose a file that has one."
+            )
         self._container = container
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
         codec = stream.codec_context
+        if codec is None:  # a track whose codec FFmpeg does not know (or a damaged header)
+            container.close()
+            raise InputError(
+                f"{display_name(path.name)} is not a readable video (damaged, or its video "
+                "format is unknown): export it again, for example as MP4 (H.264)."
+            )
+        stream.thread_type = "AUTO"
         if decoder_threads is None and codec.width * codec.height <= ONE_DECODER_THREAD_MAX_PX:
             decoder_threads = 1
         if decoder_threads is not None:
@@ -351,11 +417,13 @@ class VideoSource:
         except (av.FFmpegError, ValueError) as err:
             self._container.close()
             raise InputError(
-                f"{self._path.name} is damaged: no video frame could be decoded. "
+                f"{display_name(self._path.name)} is damaged: no video frame could be decoded. "
                 "Export or copy it again."
             ) from err
         self._container.close()
-        raise InputError(f"{self._path.name} contains no video frames: record or export it again.")
+        raise InputError(
+            f"{display_name(self._path.name)} contains no video frames: record or export it again."
+        )
 
     def _to_rgb(self, frame, rotation_deg: int) -> np.ndarray:
         return _rotate_upright(_scaled_rgb(frame, self._max_side_px), rotation_deg)
