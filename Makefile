@@ -68,7 +68,7 @@ bench: install
 	$(BIN)/python benchmarks/speed.py
 
 # 500 damaged copies of real videos and photos through posture analyze, 2 at a time (about
-# 7 min on 2 cores; docs/fuzzing.md). make test runs a fixed 30-case slice (tests/test_fuzz.py).
+# 5 min on 2 idle cores; docs/fuzzing.md). make test runs a 30-case slice (tests/test_fuzz.py).
 .PHONY: fuzz
 fuzz: install
 	$(BIN)/python benchmarks/fuzz.py --cases 500 --jobs 2
