@@ -20,6 +20,7 @@ from posture.clinical import Questionnaire
 from posture.errors import InputError
 from posture.export import extract_frames, key_moments, pdf_bytes
 from posture.io.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, supported_types_sentence
+from posture.io.text_safety import csv_safe_cell
 from posture.pipeline import AnalysisOptions, analyze
 from posture.progress import Progress
 from posture.report import CSV_COLUMNS, Report, attach_findings
@@ -79,7 +80,7 @@ class AnalysisResult:
         w = csv.writer(buf)
         w.writerow(CSV_COLUMNS)
         for f in self.report["frames"]:
-            w.writerow(["" if f.get(k) is None else f.get(k) for k in CSV_COLUMNS])
+            w.writerow([csv_safe_cell(f.get(k)) for k in CSV_COLUMNS])
         return buf.getvalue()
 
     def pdf(self, **kwargs: Any) -> bytes:

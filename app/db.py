@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from posture.io.text_safety import escape_markdown
 from posture.store import Store, StoreError, default_db_path
 
 
@@ -16,7 +17,10 @@ def get_store() -> Store | None:
     try:
         store = Store(path)
     except (StoreError, OSError) as err:
-        st.error(f"The history database cannot be opened ({path}): {err}")
+        st.error(
+            f"The history database cannot be opened ({escape_markdown(path)}): "
+            f"{escape_markdown(err)}"
+        )
         return None
     st.session_state["_store"] = store
     return store
