@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from posture.geometry.head import head_frame_from_face
+from posture.io.atomic import fsync_path, write_bytes_fd
 from posture.landmarks.types import POSE_EDGES, FrameLandmarks
 
 SKELETON_RGB = (0, 220, 120)
@@ -96,6 +97,7 @@ class AnnotatedVideoWriter:
         )
         os.close(fd)
         self._tmp = Path(tmp)
+        self._tmp_real = os.path.realpath(tmp)
         self._fps = fps_hint or 30.0
         self._container = None
         self._stream = None
@@ -128,22 +130,34 @@ class AnnotatedVideoWriter:
             self._container.mux(packet)
 
     def commit(self) -> None:
-        if self._container is not None and self._stream is not None:
+        """Finish the video (flush the encoder, write the index), fsync it and rename it
+        into place. Any failure here (a full disk raises OSError from PyAV's mux or close)
+        removes the temporary file and is raised."""
+        if self._container is None or self._stream is None:
+            self.abort()
+            return
+        try:
             for packet in self._stream.encode():
                 self._container.mux(packet)
             self._container.close()
             self._container = None
+            fsync_path(self._tmp)
             os.replace(self._tmp, self.path)
-        else:
+        except BaseException:
             self.abort()
+            raise
 
     def abort(self) -> None:
         if self._container is not None:
-            # Already failing: a close error must not hide the first one.
+            # Already failing: a close error must not hide the first one (PyAV writes
+            # the trailer at most once, so a second close after a failed one is safe).
             with contextlib.suppress(Exception):
                 self._container.close()
             self._container = None
-        self._tmp.unlink(missing_ok=True)
+            self._stream = None
+            _close_descriptors_to(self._tmp_real)
+        with contextlib.suppress(OSError):
+            self._tmp.unlink(missing_ok=True)
 
     def __enter__(self) -> AnnotatedVideoWriter:
         return self
@@ -155,14 +169,43 @@ class AnnotatedVideoWriter:
             self.abort()
 
 
-def write_annotated_image(path: str | os.PathLike[str], rgb: np.ndarray) -> None:
-    """Save an annotated still (format from the extension) through a temporary file."""
-    p = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=p.suffix, dir=p.parent)
-    os.close(fd)
+def _close_descriptors_to(real_path: str) -> None:
+    """Close this process's descriptors still open on ``real_path``.
+
+    When FFmpeg cannot write the MP4 header (a full disk at the first packet), PyAV
+    leaves the file open after ``close()``: the deleted temporary file would keep its
+    space until the process ends (the dashboard runs for days). The container is
+    dropped, so nothing uses the descriptor again. Linux (/proc); elsewhere nothing.
+    """
+    fd_dir = "/proc/self/fd"
     try:
-        if not cv2.imwrite(tmp, np.ascontiguousarray(rgb[:, :, ::-1])):
-            raise OSError(f"could not encode {p.suffix}")
+        names = os.listdir(fd_dir)
+    except OSError:
+        return
+    for name in names:
+        try:
+            link = os.readlink(f"{fd_dir}/{name}")
+        except OSError:
+            continue
+        if link in (real_path, f"{real_path} (deleted)"):
+            with contextlib.suppress(OSError):
+                os.close(int(name))
+
+
+def write_annotated_image(path: str | os.PathLike[str], rgb: np.ndarray) -> None:
+    """Save an annotated still (format from the extension) through a temporary file,
+    fsync'd and renamed; on any failure (a full disk too) nothing is left behind."""
+    p = Path(path)
+    ok, encoded = cv2.imencode(p.suffix, np.ascontiguousarray(rgb[:, :, ::-1]))
+    if not ok:
+        raise OSError(f"could not encode {p.suffix}")
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=p.suffix, dir=p.parent)
+    try:
+        try:
+            write_bytes_fd(fd, encoded.tobytes())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, p)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,7 +1,9 @@
 """Command line: ``posture analyze INPUT --json OUT [--csv OUT] [--annotated OUT] [--view ...]``.
 
 Bad input ends with exit code 2 and one sentence on stderr; no traceback and no
-half-written output (every file is written to a temporary name and renamed).
+half-written output. The outputs of one run appear together or not at all: each is
+written to a temporary name beside it and all are renamed at the end, so a full disk
+(exit code 2, "The disk is full: nothing was written to ...") leaves none of them.
 """
 
 from __future__ import annotations
@@ -169,16 +171,27 @@ def _analyze(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     from posture.calibration.options import apply_to_options
+    from posture.io.atomic import OutputSet, is_disk_full
 
-    try:
-        options = apply_to_options(args, options, (source.info.width, source.info.height))
-        report = analyze_source(source, options, progress, args.annotated, workers=args.workers)
-    finally:
-        source.close()
-    attach_findings(report, answers, age_years=args.age, sex=args.sex, previous=previous)
-    if args.csv:
-        write_csv(report, args.csv)
-    write_json(report, args.json)
+    # All or nothing: every output goes to a temporary file beside it and is renamed
+    # into place only when all of them were written (see posture.io.atomic).
+    with OutputSet([args.json, args.csv, args.annotated]) as outputs:
+        try:
+            try:
+                annotated = outputs.reserve(args.annotated) if args.annotated else None
+                options = apply_to_options(args, options, (source.info.width, source.info.height))
+                report = analyze_source(source, options, progress, annotated, workers=args.workers)
+            finally:
+                source.close()
+            attach_findings(report, answers, age_years=args.age, sex=args.sex, previous=previous)
+            if args.csv:
+                write_csv(report, args.csv, outputs)
+            write_json(report, args.json, outputs)
+            outputs.commit()
+        except OSError as err:  # the annotated video's writer, while the frames are analysed
+            if is_disk_full(err):
+                raise outputs.error(err) from err
+            raise
     if not args.quiet:
         print("\n".join(summary_lines(report.to_dict())))
     return EXIT_OK

@@ -6,7 +6,6 @@ import csv
 import json
 import math
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from posture import SCHEMA_VERSION, __version__
 from posture.clinical import DISCLAIMER, Questionnaire, build_findings
 from posture.errors import OutputError
 from posture.geometry.measure import ANGLE_KEYS
+from posture.io.atomic import OutputSet, file_error_sentence
 from posture.io.text_safety import csv_safe_cell
 
 CSV_COLUMNS = ("t", "valid", "view", "reference", *ANGLE_KEYS)
@@ -91,27 +91,48 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
 
 
 def write_atomic(path: str | os.PathLike[str], write: Callable[[TextIO], None]) -> None:
-    """Write a text file through a temporary file and rename: never a half-written file."""
+    """Write a text file through a temporary file, fsync and rename: never a half-written
+    file; on a write error (a full disk too) the old file is left as it was and
+    OutputError says so in one sentence."""
     p = check_writable(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            write(fh)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with OutputSet([p]) as outputs:
+        try:
+            outputs.add_text(p, write)
+            outputs.commit()
+        except OutputError as err:
+            cause = err.__cause__
+            if cause is None:
+                raise
+            raise OutputError(file_error_sentence(cause, p)) from cause
 
 
-def write_json(report: Report, path: str | os.PathLike[str]) -> None:
-    write_atomic(path, lambda fh: json.dump(report.to_dict(), fh, indent=1, allow_nan=False))
+def _write_text(
+    path: str | os.PathLike[str], write: Callable[[TextIO], None], outputs: OutputSet | None
+) -> None:
+    if outputs is None:
+        write_atomic(path, write)
+    else:  # one file of a run's outputs, renamed into place with the others
+        outputs.add_text(check_writable(path), write)
 
 
-def write_csv(report: Report, path: str | os.PathLike[str]) -> None:
+def write_json(
+    report: Report, path: str | os.PathLike[str], outputs: OutputSet | None = None
+) -> None:
+    """The report JSON; with ``outputs``, into that run's all-or-nothing set."""
+    _write_text(
+        path, lambda fh: json.dump(report.to_dict(), fh, indent=1, allow_nan=False), outputs
+    )
+
+
+def write_csv(
+    report: Report, path: str | os.PathLike[str], outputs: OutputSet | None = None
+) -> None:
+    """The per-frame table; with ``outputs``, into that run's all-or-nothing set."""
+
     def _write(fh: TextIO) -> None:
         w = csv.writer(fh)
         w.writerow(CSV_COLUMNS)
         for f in report.frames:
             w.writerow([csv_safe_cell(f.get(k)) for k in CSV_COLUMNS])
 
-    write_atomic(path, _write)
+    _write_text(path, _write, outputs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from dataclasses import asdict, dataclass
@@ -17,6 +18,7 @@ from posture.batch.store import ResultStore
 from posture.batch.summary import SUMMARY_NAME, SummaryRow, write_summary
 from posture.errors import OutputError, PostureError
 from posture.geometry.trunk import View
+from posture.io.atomic import is_disk_full
 from posture.io.media import check_input_path
 from posture.progress import NullProgress, Progress
 
@@ -49,7 +51,10 @@ def run_batch(
     """Analyse every input of a folder or manifest into ``out_dir``; see docs/batch.md.
 
     Raises PostureError for bad arguments (no inputs, bad manifest, unusable
-    output folder); a file that cannot be analysed becomes a 'failed' row.
+    output folder); a file that cannot be analysed becomes a 'failed' row. A full
+    disk stops the batch with :class:`DiskFull` (an OutputError): the result being
+    written is left out whole, finished ones are kept, the summary is written when
+    it fits (whole or not at all).
     """
     settings = settings or BatchSettings()
     if settings.frame_stride < 1:
@@ -75,15 +80,39 @@ def run_batch(
                     progress.advance()
 
             def on_outcome(job: Job, outcome: Outcome) -> None:
-                rows[job.input.name] = _finish(store, job, outcome)
-                progress.advance()
+                try:
+                    rows[job.input.name] = _finish(store, job, outcome)
+                except DiskFull as err:  # stops the batch: listed as failed in the summary
+                    rows[job.input.name] = err.row
+                    raise
+                finally:
+                    progress.advance()
 
             run_jobs(jobs, on_outcome, engine, workers, address)
-        finally:
+        except BaseException:
             progress.close()
-            ordered = [rows[i.name] for i in inputs if i.name in rows]
-            write_summary(out / SUMMARY_NAME, ordered)
+            # Best effort on the way out: the summary is written whole or not at all, and
+            # its own failure (the disk is likely still full) must not hide the first one.
+            with contextlib.suppress(Exception):
+                write_summary(out / SUMMARY_NAME, _ordered(inputs, rows))
+            raise
+        progress.close()
+        ordered = _ordered(inputs, rows)
+        write_summary(out / SUMMARY_NAME, ordered)  # OutputError when it cannot be written
     return BatchResult(ordered, out / SUMMARY_NAME)
+
+
+class DiskFull(OutputError):
+    """A result could not be written for lack of space: the batch stops (every further
+    result would fail too). ``row`` is the input's 'failed' line for the summary."""
+
+    def __init__(self, sentence: str, row: SummaryRow) -> None:
+        super().__init__(sentence)
+        self.row = row
+
+
+def _ordered(inputs: list[BatchInput], rows: dict[str, SummaryRow]) -> list[SummaryRow]:
+    return [rows[i.name] for i in inputs if i.name in rows]
 
 
 def _plan(store: ResultStore, item: BatchInput, settings: BatchSettings) -> Job | SummaryRow:
@@ -142,6 +171,18 @@ def _finish(store: ResultStore, job: Job, outcome: Outcome) -> SummaryRow:
         store.commit(item.name, outcome.files, _marker(job, outcome))
     except OutputError as err:  # the name was taken while the job ran: nothing touched
         return SummaryRow(str(item.path), item.subject, "failed", str(err))
+    except OSError as err:  # nothing of this result was left (see ResultStore.commit)
+        folder = store.root / item.name
+        if is_disk_full(err):
+            sentence = (
+                f"The disk is full: {folder} was not written (results finished before it are "
+                "kept). Free some space and run the batch again: finished inputs are skipped."
+            )
+            raise DiskFull(
+                sentence, SummaryRow(str(item.path), item.subject, "failed", sentence)
+            ) from err
+        sentence = f"{folder} could not be written ({err.strerror or err}): nothing of it was kept."
+        return SummaryRow(str(item.path), item.subject, "failed", sentence)
     return SummaryRow(
         str(item.path),
         item.subject,

@@ -3,8 +3,11 @@
 A result is written into a hidden temporary folder inside the output folder and
 renamed into place when complete, with ``job.json`` (the job's key, the source
 file's size, time and hash, and its summary values) inside. A folder whose key
-matches is finished work. Temporary folders left by an interrupted run are
-removed when the next run starts; a lock keeps two runs out of one folder.
+matches is finished work. Every file is fsync'd before the rename, and a failed
+write (a full disk) removes the temporary folder: a result folder is complete or
+absent. Temporary folders left by an interrupted run (``.tmp-*``, ``.old-*``
+holding only result files) are removed when the next run starts; nothing else is
+touched. A lock keeps two runs out of one folder.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from posture.errors import OutputError
+from posture.io.atomic import fsync_folder, write_file_durably
 
 MARKER_NAME = "job.json"
 TMP_PREFIX = ".tmp-"
@@ -55,8 +59,13 @@ class ResultStore:
             raise OutputError(f"The output folder {self.root} is not writable: choose another.")
 
     def clean_stale(self) -> list[str]:
-        """Remove temporary folders an interrupted run left behind; their names."""
-        stale = [p for p in self.root.iterdir() if p.is_dir() and p.name.startswith(_WORK_PREFIXES)]
+        """Remove temporary folders an interrupted run left behind; their names.
+
+        Only this tool's own work folders go: a real folder (not a link) named
+        ``.tmp-*`` or ``.old-*`` that holds nothing but result files
+        (:func:`is_result_file`). Anything else, whatever its name, is left alone.
+        """
+        stale = [p for p in self.root.iterdir() if _is_work_folder(p)]
         for p in stale:
             shutil.rmtree(p, ignore_errors=True)
         return sorted(p.name for p in stale)
@@ -87,21 +96,36 @@ class ResultStore:
 
     def commit(self, name: str, files: dict[str, bytes], marker: dict[str, Any]) -> Path:
         """Write ``files`` and the marker as result folder ``name``, replacing an old result
-        of this tool; anything else of that name is refused (OutputError), never touched."""
+        of this tool; anything else of that name is refused (OutputError), never touched.
+
+        All or nothing: the files are written and fsync'd in a temporary folder that is
+        renamed into place; on any failure (OSError, e.g. a full disk) the temporary
+        folder is removed, an old result of that name is put back, and the error raised.
+        """
         refused = self.clash(name)
         if refused:
             raise OutputError(refused)
         tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{name[:80]}-", dir=self.root))
+        final = self.root / name
+        old: Path | None = None
         try:
             for file_name, data in files.items():
-                (tmp / file_name).write_bytes(data)
-            (tmp / MARKER_NAME).write_text(json.dumps(marker, indent=1), encoding="utf-8")
-            final = self.root / name
-            old = None
+                write_file_durably(tmp / file_name, data)
+            marker_bytes = json.dumps(marker, indent=1).encode("utf-8")
+            write_file_durably(tmp / MARKER_NAME, marker_bytes)
+            fsync_folder(tmp)
             if final.exists():
                 old = self.root / f"{OLD_PREFIX}{uuid.uuid4().hex}"
                 os.rename(final, old)
-            os.rename(tmp, final)
+            try:
+                os.rename(tmp, final)
+            except BaseException:
+                if old is not None:  # put the old result back
+                    with contextlib.suppress(OSError):
+                        os.rename(old, final)
+                        old = None
+                raise
+            fsync_folder(self.root)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -111,6 +135,23 @@ class ResultStore:
 
 
 _WORK_PREFIXES = (TMP_PREFIX, OLD_PREFIX)
+RESULT_FILE_NAMES = frozenset({MARKER_NAME, "report.json", "frames.csv"})
+
+
+def is_result_file(name: str) -> bool:
+    """A file name this tool writes in a result folder (annotated output included)."""
+    return name in RESULT_FILE_NAMES or name.startswith("annotated.")
+
+
+def _is_work_folder(path: Path) -> bool:
+    """A temporary or replaced result folder of this tool: never a user's folder or file."""
+    if not path.name.startswith(_WORK_PREFIXES) or path.is_symlink() or not path.is_dir():
+        return False
+    try:
+        entries = list(os.scandir(path))
+    except OSError:
+        return False
+    return all(e.is_file(follow_symlinks=False) and is_result_file(e.name) for e in entries)
 
 
 def _acquire_lock(root: Path) -> IO[str]:
