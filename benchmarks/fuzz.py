@@ -50,6 +50,21 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_videos"
 DEFAULT_SEED = 15
 DEFAULT_TIMEOUT_S = 30.0  # cases took at most 4.2 s on 2 idle cores, 8.5 s under load
+# Linux counts the RSS a child inherits at fork() (before exec) in its ru_maxrss, so a
+# case started from a big process (pytest after many tests: 2.5 GB) would read as big as
+# it. Each case is started from this small wrapper instead, which writes its own child's
+# peak (kB) to a file and exits with the child's code.
+_MEASURE_PEAK = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as fh:
+    fh.write(str(usage.ru_maxrss))
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 128 - code)
+"""
 DEFAULT_MAX_MEMORY_MB = 2048
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".webp")
 VIDEO_EXTS = (".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm")
@@ -742,9 +757,10 @@ def run_case(case: Case, case_dir: Path, timeout_s: float) -> Result:
     env = {**os.environ, "TMPDIR": str(tmp_dir), "PYTHONUNBUFFERED": "1"}
     err_path = case_dir / "stderr.txt"
     t0 = time.monotonic()
+    rss_path = case_dir / "maxrss.txt"
     with open(err_path, "wb") as err, open(case_dir / "stdout.txt", "wb") as out:
         proc = subprocess.Popen(
-            cmd,
+            [sys.executable, "-c", _MEASURE_PEAK, str(rss_path), *cmd],
             cwd=case_dir,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -777,7 +793,7 @@ def run_case(case: Case, case_dir: Path, timeout_s: float) -> Result:
         command=[os.fsdecode(c) for c in cmd],
         returncode=None if timed_out else proc.returncode,
         seconds=seconds,
-        max_rss_mb=usage.ru_maxrss / 1024,
+        max_rss_mb=_peak_kb(rss_path, usage.ru_maxrss) / 1024,
         stderr=err_path.read_bytes().decode("utf-8", "backslashreplace"),
         out_files=_listing(out_dir),
         tmp_files=_listing(tmp_dir),
@@ -791,6 +807,13 @@ def run_case(case: Case, case_dir: Path, timeout_s: float) -> Result:
         except (UnicodeDecodeError, json.JSONDecodeError):
             result.json_ok = False
     return result
+
+
+def _peak_kb(rss_path: Path, fallback_kb: int) -> int:
+    try:
+        return int(rss_path.read_text())
+    except (OSError, ValueError):
+        return fallback_kb
 
 
 def check(result: Result, max_memory_mb: float = DEFAULT_MAX_MEMORY_MB) -> list[str]:
