@@ -14,7 +14,7 @@ passes when: the exit code is 0 or 2; stderr holds no traceback, is one line sta
 ``posture:`` on exit 2 and is empty on exit 0 (--quiet); exit 2 leaves no file at all in
 the output folder; exit 0 leaves exactly the three outputs and the JSON parses; nothing is
 left in its TMPDIR, beside the input, or as a process; the input is unchanged; peak memory
-(the child's ru_maxrss) stays under the bound.
+(ru_maxrss, read by a small wrapper process: see _MEASURE_PEAK) stays under the bound.
 
 Usage:
     python benchmarks/fuzz.py [--cases 500] [--start 0] [--jobs 2] [--seed 15]
@@ -63,6 +63,13 @@ _, status, usage = os.wait4(pid, 0)
 with open(sys.argv[1], "w") as fh:
     fh.write(str(usage.ru_maxrss))
 code = os.waitstatus_to_exitcode(status)
+if code < 0:  # die of the same signal, so the caller sees it as the case's own
+    import signal
+    try:
+        signal.signal(-code, signal.SIG_DFL)
+    except (OSError, ValueError):
+        pass
+    os.kill(os.getpid(), -code)
 sys.exit(code if code >= 0 else 128 - code)
 """
 DEFAULT_MAX_MEMORY_MB = 2048
