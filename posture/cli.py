@@ -112,10 +112,10 @@ def _check_outputs(args: argparse.Namespace) -> None:
     from posture.report import check_writable
 
     outputs = [p for p in (args.json, args.csv, args.annotated) if p]
-    resolved = [Path(p).resolve() for p in outputs]
+    resolved = [Path(os.path.realpath(p)) for p in outputs]
     if len(set(resolved)) != len(resolved):
         raise OutputError("Two outputs have the same file name: give each output its own file.")
-    if args.input and Path(args.input).resolve() in resolved:
+    if args.input and Path(os.path.realpath(args.input)) in resolved:
         raise OutputError("An output would overwrite the input: choose another output name.")
     for p in outputs:
         check_writable(p)

@@ -263,3 +263,14 @@ def test_bounded_reading_of_manifests_and_profiles(tmp_path):
         read_manifest(big)
     with pytest.raises(PostureError, match="far more than such a file holds"):
         _read(big, "camera", "camera profile", "run posture calibrate")
+
+
+def test_a_symlink_loop_as_input_or_output_is_one_sentence_not_a_crash(tmp_path, capsys):
+    from posture.cli import main
+
+    loop = tmp_path / "x.mp4"
+    loop.symlink_to(tmp_path / "x.mp4")
+    assert main(["analyze", str(loop), "--json", str(tmp_path / "r.json"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error" not in err
+    assert not (tmp_path / "r.json").exists()
