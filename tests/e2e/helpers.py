@@ -106,3 +106,18 @@ def upload(page, path: Path) -> None:
     uploader = page.locator('[data-testid="stFileUploader"] input[type="file"]')
     uploader.wait_for(state="attached", timeout=30_000)
     uploader.set_input_files(str(path))
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_videos"
+
+
+def sample_still(video: str, out: Path, index: int = 0) -> Path:
+    """Frame ``index`` of a bundled sample video, saved as the image ``out``."""
+    import av
+
+    with av.open(str(SAMPLES / video)) as c:
+        for i, frame in enumerate(c.decode(video=0)):
+            if i == index:
+                frame.to_image().save(out)
+                return out
+    raise AssertionError(f"{video} has fewer than {index + 1} frames")

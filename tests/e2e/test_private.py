@@ -13,23 +13,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.e2e.conftest import launch
-from tests.e2e.helpers import free_port, streamlit_server, upload, wait_idle
+from tests.e2e.helpers import free_port, sample_still, streamlit_server, upload, wait_idle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_videos"
 NETGUARD = Path(__file__).resolve().parent / "netguard"
-
-
-def _photo(tmp_path: Path) -> Path:
-    import av
-
-    with av.open(str(SAMPLES / "sitting_side.mp4")) as c:
-        frame = next(c.decode(video=0))
-    photo = tmp_path / "side.png"
-    frame.to_image().save(photo)
-    return photo
 
 
 def _dashboard(tmp_path: Path, port: int, extra_env: dict[str, str]):
@@ -62,7 +52,7 @@ def _record_foreign_requests(context, seen: list[str]) -> None:
 def test_dashboard_analyses_a_photo_with_every_outside_connection_refused(
     playwright_instance, tmp_path
 ):
-    photo = _photo(tmp_path)
+    photo = sample_still("sitting_side.mp4", tmp_path / "side.png")
     run_dir = tmp_path / "elsewhere"
     run_dir.mkdir()
     port = free_port()

@@ -12,22 +12,12 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import launch
-from tests.e2e.helpers import free_port, streamlit_server, upload, wait_idle
+from tests.e2e.helpers import free_port, sample_still, streamlit_server, upload, wait_idle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_videos"
-
-
-def _photo(tmp_path: Path) -> Path:
-    import av
-
-    with av.open(str(SAMPLES / "sitting_side.mp4")) as c:
-        frame = next(c.decode(video=0))
-    photo = tmp_path / "side.png"
-    frame.to_image().save(photo)
-    return photo
 
 
 def _wait_until(condition, timeout_s: float) -> bool:
@@ -52,7 +42,7 @@ def _analyse(browser, url: str, photo: Path):
 
 
 def test_session_files_go_with_the_session_and_the_server(playwright_instance, tmp_path):
-    photo = _photo(tmp_path)
+    photo = sample_still("sitting_side.mp4", tmp_path / "side.png")
     temp = tmp_path / "systemp"
     temp.mkdir()
     stale = temp / "posture-server-999999-old"  # left by a killed server (no such pid)

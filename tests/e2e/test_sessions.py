@@ -8,29 +8,18 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import launch
-from tests.e2e.helpers import upload, wait_idle
+from tests.e2e.helpers import sample_still, upload, wait_idle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_videos"
 
 
-def _still(video: str, out: Path, index: int = 0) -> Path:
-    import av
-
-    with av.open(str(SAMPLES / video)) as c:
-        for i, frame in enumerate(c.decode(video=0)):
-            if i == index:
-                frame.to_image().save(out)
-                return out
-    raise AssertionError(f"{video} has fewer than {index + 1} frames")
-
-
 def test_two_sessions_analysing_at_once_see_only_their_own_results(
     playwright_instance, server, tmp_path
 ):
-    photos = [_still("sitting_side.mp4", tmp_path / "alice-side.png"),
-              _still("rom_front.mp4", tmp_path / "bob-front.png", 10)]  # fmt: skip
+    photos = [sample_still("sitting_side.mp4", tmp_path / "alice-side.png"),
+              sample_still("rom_front.mp4", tmp_path / "bob-front.png", 10)]  # fmt: skip
     browser = launch(playwright_instance)
     pages = []
     for photo in photos:
