@@ -17,7 +17,6 @@ from tests.e2e.helpers import free_port, sample_still, streamlit_server, upload,
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "sample_videos"
 
 
 def _wait_until(condition, timeout_s: float) -> bool:

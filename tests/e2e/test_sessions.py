@@ -3,8 +3,6 @@ their own results."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.e2e.conftest import launch
@@ -12,7 +10,6 @@ from tests.e2e.helpers import sample_still, upload, wait_idle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_videos"
 
 
 def test_two_sessions_analysing_at_once_see_only_their_own_results(
