@@ -11,7 +11,6 @@ from tests.e2e.helpers import sample_still, upload, wait_idle
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-
 def test_two_sessions_analysing_at_once_see_only_their_own_results(
     playwright_instance, server, tmp_path
 ):
