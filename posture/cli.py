@@ -57,6 +57,11 @@ def _build_parser() -> argparse.ArgumentParser:
     a.add_argument("--previous", metavar="JSON", help="an earlier report: say what changed")
     a.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     a.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace output files that already exist (default: refuse, change nothing)",
+    )
+    a.add_argument(
         "--workers",
         type=int,
         default=1,
@@ -109,6 +114,7 @@ def _quiet_native_logs(enabled: bool) -> Iterator[None]:
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
+    from posture.io.atomic import refuse_existing
     from posture.report import check_writable
 
     outputs = [p for p in (args.json, args.csv, args.annotated) if p]
@@ -119,6 +125,8 @@ def _check_outputs(args: argparse.Namespace) -> None:
         raise OutputError("An output would overwrite the input: choose another output name.")
     for p in outputs:
         check_writable(p)
+    if not args.overwrite:
+        refuse_existing(outputs)
     if args.annotated:
         ext = Path(args.annotated).suffix.lower()
         is_image = Path(args.input or "").suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"}
@@ -175,7 +183,8 @@ def _analyze(args: argparse.Namespace) -> int:
 
     # All or nothing: every output goes to a temporary file beside it and is renamed
     # into place only when all of them were written (see posture.io.atomic).
-    with OutputSet([args.json, args.csv, args.annotated]) as outputs:
+    planned = [args.json, args.csv, args.annotated]
+    with OutputSet(planned, overwrite=args.overwrite) as outputs:
         try:
             try:
                 annotated = outputs.reserve(args.annotated) if args.annotated else None

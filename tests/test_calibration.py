@@ -154,6 +154,17 @@ def test_board_command_refuses_bad_output(tmp_path, monkeypatch, argv, error, ne
     assert not list(tmp_path.glob("*board*"))
 
 
+def test_board_command_keeps_an_existing_file_until_overwrite(tmp_path, capsys):
+    out = tmp_path / "board.pdf"
+    out.write_bytes(b"the user's own file")
+    with pytest.raises(OutputError, match="board.pdf already exists.*--overwrite"):
+        run(["calibrate", "board", "--out", str(out)])
+    assert out.read_bytes() == b"the user's own file"
+    assert [p.name for p in tmp_path.iterdir() if p.name != "profiles"] == ["board.pdf"]
+    assert run(["calibrate", "board", "--out", str(out), "--overwrite"]) == 0
+    assert out.read_bytes().startswith(b"%PDF")
+
+
 # -- detection -------------------------------------------------------------------------------
 
 
@@ -203,6 +214,20 @@ def test_camera_command_saves_a_readable_profile(tmp_path, profiles_dir, capsys)
     assert data["lens"]["board"]["square_mm"] == 29.5
     assert data["lens"]["calibrated_at"][:2] == "20"
     assert data["level"] is None
+
+
+def test_a_stored_lens_is_kept_until_overwrite(tmp_path, profiles_dir):
+    folder = write_photos(tmp_path / "photos", _cached_views())
+    assert run(["calibrate", "camera", str(folder), "--name", "desk"]) == 0
+    path = profiles_dir / "cameras" / "desk.json"
+    before = path.read_bytes()
+    other = write_photos(tmp_path / "other", _cached_views()[:8])
+    with pytest.raises(InputError, match=r"lens calibration for camera 'desk' is already stored"
+                       r" \(measured 20\d\d-\d\d-\d\d\): give another --name, or add --overwrite"):  # fmt: skip
+        run(["calibrate", "camera", str(other), "--name", "desk"])
+    assert path.read_bytes() == before
+    assert run(["calibrate", "camera", str(other), "--name", "desk", "--overwrite"]) == 0
+    assert json.loads(path.read_text())["lens"]["views_used"] == 8
 
 
 def test_camera_from_a_video_samples_frames(tmp_path):
@@ -369,6 +394,18 @@ def test_level_command_stores_roll_and_pitch_in_the_profile(tmp_path, capsys):
     assert profile.level.roll_deg == pytest.approx(7.0, abs=0.5)
     assert profile.level.pitch_deg == pytest.approx(5.0, abs=1.0)
     assert profile.level.method == "board"
+
+
+def test_a_stored_level_is_kept_until_overwrite(tmp_path):
+    cv2.imwrite(str(tmp_path / "wall.png"), wall_picture(-6.0, 3.0))
+    cv2.imwrite(str(tmp_path / "moved.png"), wall_picture(4.0, 3.0))
+    run(["calibrate", "level", str(tmp_path / "wall.png"), "--name", "c"])
+    before = camera_path("c").read_bytes()
+    with pytest.raises(InputError, match="A level for camera 'c' is already stored"):
+        run(["calibrate", "level", str(tmp_path / "moved.png"), "--name", "c"])
+    assert camera_path("c").read_bytes() == before
+    run(["calibrate", "level", str(tmp_path / "moved.png"), "--name", "c", "--overwrite"])
+    assert load_camera("c").level.roll_deg == pytest.approx(4.0, abs=0.5)
 
 
 def test_level_without_a_lens_stores_roll_only(tmp_path):

@@ -104,6 +104,30 @@ def test_neutral_command_stores_the_subject(tmp_path, monkeypatch, capsys):
     assert options.neutral_deg["head_flexion_deg"] == -2.0
 
 
+@pytest.mark.parametrize("damaged", [False, True])
+def test_a_stored_neutral_is_kept_until_overwrite(tmp_path, monkeypatch, damaged):
+    import posture.pipeline
+
+    monkeypatch.setattr(posture.pipeline, "analyze", lambda *a, **k: _FakeReport(fake_report()))
+    clip = tmp_path / "still.mp4"
+    clip.write_bytes(b"x")
+    path = subject_path("P017")
+    path.parent.mkdir(parents=True)
+    path.write_text("{not json" if damaged else "")
+    if not damaged:
+        assert run(["calibrate", "neutral", str(clip), "--subject", "P017", "--quiet",
+                    "--overwrite"]) == 0  # fmt: skip
+    before = path.read_bytes()
+    when = "" if damaged else r" \(measured 20\d\d-\d\d-\d\d\)"
+    with pytest.raises(InputError, match=rf"A neutral for subject 'P017' is already stored{when}:"
+                       " give another --subject, or add --overwrite to replace it"):  # fmt: skip
+        run(["calibrate", "neutral", str(clip), "--subject", "P017", "--quiet"])
+    assert path.read_bytes() == before
+    assert run(["calibrate", "neutral", str(clip), "--subject", "P017", "--quiet",
+                "--overwrite"]) == 0  # fmt: skip
+    assert load_subject("P017").neutral_deg["head_rotation_deg"] == 3.0
+
+
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [

@@ -97,6 +97,36 @@ def test_output_may_not_overwrite_input(tmp_path):
     assert img.stat().st_size > 1000
 
 
+@pytest.mark.parametrize("existing", ["r.json", "r.csv", "a.png"])
+def test_an_existing_output_is_refused_and_kept_until_overwrite(tmp_path, existing):
+    img = _save_rgb(tmp_path / "p.png", person_image())
+    mine = tmp_path / existing
+    mine.write_bytes(b"the user's own file")
+    argv = ["analyze", str(img), "--json", "r.json", "--csv", "r.csv", "--annotated", "a.png"]
+    result = run_cli(*argv, "--quiet", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert lines == [
+        f"posture: {existing} already exists: give another file name, "
+        "or add --overwrite to replace it."
+    ]
+    assert mine.read_bytes() == b"the user's own file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted({"p.png", existing})
+    result = run_cli(*argv, "--quiet", "--overwrite", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert validate_report(json.loads((tmp_path / "r.json").read_text())) == []
+    assert mine.read_bytes() != b"the user's own file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "p.png", "r.csv", "r.json"]
+
+
+def test_a_dangling_link_as_output_is_refused_too(tmp_path):
+    img = _save_rgb(tmp_path / "p.png", person_image())
+    (tmp_path / "r.json").symlink_to(tmp_path / "elsewhere.json")
+    result = run_cli("analyze", str(img), "--json", "r.json", "--quiet", cwd=tmp_path)
+    assert result.returncode == 2 and "r.json already exists" in result.stderr
+    assert (tmp_path / "r.json").is_symlink() and not (tmp_path / "elsewhere.json").exists()
+
+
 def test_photo_of_a_person_gives_a_contract_report(tmp_path):
     img = _save_rgb(tmp_path / "astronaut.png", person_image())
     result = run_cli(

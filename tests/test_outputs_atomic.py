@@ -24,7 +24,7 @@ from posture.batch.jobs import Outcome
 from posture.batch.store import ResultStore
 from posture.cli import main
 from posture.errors import OutputError
-from posture.io.atomic import OutputSet, is_disk_full
+from posture.io.atomic import OutputSet, is_disk_full, refuse_existing
 from tests.media_fixtures import person_image, write_video
 
 SMALL_PX = (256, 256)
@@ -537,3 +537,22 @@ def test_real_full_disk_pdf_and_batch_leave_nothing_half_written(small_disk, tmp
             assert (out / name / "report.json").read_bytes() == big
             assert json.loads((out / name / "job.json").read_text())["values"]
     assert "c.mp4" not in results and "a.mp4" in results
+
+
+def test_without_overwrite_a_target_made_during_the_run_is_kept_and_nothing_written(tmp_path):
+    first, second = tmp_path / "r.json", tmp_path / "r.csv"
+    with OutputSet([first, second], overwrite=False) as outputs:
+        outputs.add_text(first, lambda fh: fh.write("{}"))
+        outputs.add_text(second, lambda fh: fh.write("t\n"))
+        second.write_text("made by someone else meanwhile")
+        with pytest.raises(OutputError, match="r.csv already exists.*--overwrite"):
+            outputs.commit()
+    assert second.read_text() == "made by someone else meanwhile"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv"]  # r.json taken back
+
+
+def test_refuse_existing_names_the_first_existing_path(tmp_path):
+    (tmp_path / "b").write_text("x")
+    refuse_existing([None, tmp_path / "a"])  # nothing there: no error
+    with pytest.raises(OutputError, match="b already exists"):
+        refuse_existing([tmp_path / "a", tmp_path / "b"])

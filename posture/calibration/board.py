@@ -9,7 +9,6 @@ detection, benchmark), so nothing has to be configured twice.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,10 +95,18 @@ def instructions(layout: BoardLayout) -> list[str]:
 
 
 def write_board(
-    path: str | os.PathLike[str], paper: str = "a4", square_mm: float | None = None
+    path: str | os.PathLike[str],
+    paper: str = "a4",
+    square_mm: float | None = None,
+    overwrite: bool = True,
 ) -> Path:
-    """Write the board page as PDF (true scale) or PNG (300 dpi) to ``path``."""
+    """Write the board page as PDF (true scale) or PNG (300 dpi) to ``path``; with
+    ``overwrite=False`` an existing ``path`` is refused (OutputError) and left as it is."""
+    from posture.io.atomic import refuse_existing
+
     p = check_writable(path)
+    if not overwrite:
+        refuse_existing([p])
     ext = p.suffix.lower()
     if ext not in (".pdf", ".png"):
         raise OutputError(f"The board can be written as .pdf or .png, not '{ext or p.name}'.")
@@ -111,7 +118,7 @@ def write_board(
             f"use at most {_max_square_mm(page_mm):.0f} mm."
         )
     data = _pdf_bytes(layout, paper) if ext == ".pdf" else _png_bytes(layout, paper)
-    _write_bytes_atomic(p, data)
+    _write_bytes_atomic(p, data, overwrite)
     return p
 
 
@@ -195,13 +202,10 @@ def _png_bytes(layout: BoardLayout, paper: str) -> bytes:
     return buf.getvalue()
 
 
-def _write_bytes_atomic(p: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+def _write_bytes_atomic(p: Path, data: bytes, overwrite: bool) -> None:
+    from posture.io.atomic import OutputSet
+
+    with OutputSet([p], overwrite=overwrite) as outputs:
+        tmp = outputs.add_bytes(p, data)
         os.chmod(tmp, 0o644)  # mkstemp makes it private; a printout is not
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        outputs.commit()

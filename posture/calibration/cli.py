@@ -32,6 +32,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _register_neutral(sub)
 
 
+def _overwrite_argument(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help=f"replace {what} that already exists (default: refuse, change nothing)",
+    )
+
+
+def _refuse_stored(what: str, when: str | None, how: str) -> None:
+    """One sentence for a calibration that is already stored and may not be replaced."""
+    measured = f" (measured {when[:10]})" if when else ""
+    raise InputError(
+        f"{what} is already stored{measured}: {how}, or add --overwrite to replace it."
+    )
+
+
 def _square_mm_argument(p: argparse.ArgumentParser, help_text: str) -> None:
     p.add_argument("--square-mm", type=float, default=None, metavar="MM", help=help_text)
 
@@ -41,6 +57,7 @@ def _register_board(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="FILE", help="board.pdf (true scale) or .png")
     p.add_argument("--paper", choices=sorted(PAPERS_MM), default="a4", help="paper (a4)")
     _square_mm_argument(p, f"side of a chess square in mm ({DEFAULT_SQUARE_MM:g})")
+    _overwrite_argument(p, "a --out file")
     p.set_defaults(handler=board_command)
 
 
@@ -51,6 +68,7 @@ def _register_camera(sub: argparse._SubParsersAction) -> None:
     _square_mm_argument(p, "measured side of one printed square in mm (recorded in the profile)")
     p.add_argument("--samples", type=int, default=60, metavar="N",
                    help="frames sampled from a video (60)")  # fmt: skip
+    _overwrite_argument(p, "a lens calibration")
     p.set_defaults(handler=camera_command)
 
 
@@ -65,6 +83,7 @@ def _register_level(sub: argparse._SubParsersAction) -> None:
         metavar="X1,Y1,X2,Y2",
         help="instead of the board: two points (pixels) on a true vertical in the photo",
     )
+    _overwrite_argument(p, "a level")
     p.set_defaults(handler=level_command)
 
 
@@ -76,6 +95,7 @@ def _register_neutral(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--view", choices=["auto", "front", "left", "right"], default="auto",
                    help="which side of the subject faces the camera (default: detect)")  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _overwrite_argument(p, "the subject's neutral")
     p.set_defaults(handler=neutral_command)
 
 
@@ -98,7 +118,7 @@ def board_command(args: argparse.Namespace) -> int:
     from posture.calibration.board import instructions, write_board
 
     layout = _layout(args)
-    path = write_board(args.out, args.paper, layout.square_mm)
+    path = write_board(args.out, args.paper, layout.square_mm, overwrite=args.overwrite)
     print(f"Board written to {path} ({args.paper.upper()}, squares of {layout.square_mm:g} mm).")
     for line in instructions(layout):
         print(f"- {line}")
@@ -115,9 +135,15 @@ def camera_command(args: argparse.Namespace) -> int:
     if args.samples < 6:
         raise InputError(f"--samples {args.samples} is too few: sample at least 6 frames.")
     layout = _layout(args)
+    old = load_camera_or_new(args.name)
+    if old.lens is not None and not args.overwrite:
+        _refuse_stored(
+            f"A lens calibration for camera '{args.name}'",
+            old.lens.calibrated_at,
+            "give another --name",
+        )
     detections = detect_in_inputs(args.input, BoardDetector(layout), args.samples)
     lens = calibrate_lens(detections, layout)
-    old = load_camera_or_new(args.name)
     level = old.level
     if level is not None and (level.width_px > level.height_px) != (
         lens.intrinsics.width_px > lens.intrinsics.height_px
@@ -145,6 +171,10 @@ def level_command(args: argparse.Namespace) -> int:
 
     check_name(args.name, "camera name")
     profile = load_camera_or_new(args.name)
+    if profile.level is not None and not args.overwrite:
+        _refuse_stored(
+            f"A level for camera '{args.name}'", profile.level.measured_at, "give another --name"
+        )
     if args.line:
         picture = next(iter_pictures([args.input], video_samples=1))
         size = picture.size_px
@@ -187,6 +217,18 @@ def _lens_for_level(profile, size_px: tuple[int, int]):
     return lens, True
 
 
+def _refuse_stored_neutral(args: argparse.Namespace) -> None:
+    from posture.calibration.profiles import load_subject, subject_path
+
+    if args.overwrite or not subject_path(args.subject).is_file():
+        return
+    try:
+        when: str | None = load_subject(args.subject).recorded_at
+    except InputError:
+        when = None  # a damaged file is still the user's: refused the same way
+    _refuse_stored(f"A neutral for subject '{args.subject}'", when, "give another --subject")
+
+
 def neutral_command(args: argparse.Namespace) -> int:
     from posture.calibration.neutral import measure_neutral
     from posture.calibration.options import apply_to_options
@@ -195,6 +237,7 @@ def neutral_command(args: argparse.Namespace) -> int:
     from posture.progress import NullProgress, TqdmProgress
 
     check_name(args.subject, "subject ID")
+    _refuse_stored_neutral(args)
     if Path(args.input).suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"}:
         raise InputError(
             "A neutral needs a short video (3-5 s of the subject sitting still, looking "

@@ -69,6 +69,18 @@ def write_error_sentence(err: BaseException, folders: Iterable[Path]) -> str:
     )
 
 
+def exists_sentence(path: PathLike) -> str:
+    """The one sentence for an output that already exists and may not be replaced."""
+    return f"{path} already exists: give another file name, or add --overwrite to replace it."
+
+
+def refuse_existing(paths: Iterable[PathLike | None]) -> None:
+    """Raise OutputError when one of ``paths`` already exists (a dangling link too)."""
+    for p in paths:
+        if p and os.path.lexists(p):
+            raise OutputError(exists_sentence(p))
+
+
 def file_error_sentence(err: BaseException, path: PathLike) -> str:
     """The one sentence for one file that could not be written (it was left unchanged)."""
     if is_disk_full(err):
@@ -167,10 +179,13 @@ class OutputSet:
     ``targets``: every output the run means to write (used to name the folders in the
     error sentence; files may also be added that are not listed). As a context manager,
     leaving the block without :meth:`commit` removes everything (:meth:`abort`).
+    ``overwrite=False``: a target that exists at commit (made by someone else while the
+    run worked) is refused with OutputError and nothing is written.
     """
 
-    def __init__(self, targets: Iterable[PathLike | None] = ()) -> None:
+    def __init__(self, targets: Iterable[PathLike | None] = (), overwrite: bool = True) -> None:
         self._planned = [Path(t) for t in targets if t]
+        self._overwrite = overwrite
         self._pending: list[_Pending] = []
         self._committed = False
 
@@ -264,6 +279,8 @@ class OutputSet:
         done: list[tuple[_Pending, Path | None]] = []
         try:
             for p in self._pending:
+                if not self._overwrite and os.path.lexists(p.target):
+                    raise OutputError(exists_sentence(p.target))
                 backup, linked = _keep_old(p.target)
                 try:
                     os.replace(p.tmp, p.target)
