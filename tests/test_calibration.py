@@ -222,8 +222,11 @@ def test_a_stored_lens_is_kept_until_overwrite(tmp_path, profiles_dir):
     path = profiles_dir / "cameras" / "desk.json"
     before = path.read_bytes()
     other = write_photos(tmp_path / "other", _cached_views()[:8])
-    with pytest.raises(InputError, match=r"lens calibration for camera 'desk' is already stored"
-                       r" \(measured 20\d\d-\d\d-\d\d\): give another --name, or add --overwrite"):  # fmt: skip
+    expected = (
+        r"lens calibration for camera 'desk' is already stored"
+        r" \(measured 20\d\d-\d\d-\d\d\): give another --name, or add --overwrite"
+    )
+    with pytest.raises(InputError, match=expected):
         run(["calibrate", "camera", str(other), "--name", "desk"])
     assert path.read_bytes() == before
     assert run(["calibrate", "camera", str(other), "--name", "desk", "--overwrite"]) == 0
