@@ -138,11 +138,11 @@ def test_last_rename_fails_and_the_outputs_already_renamed_are_taken_back(
 def test_a_failed_run_gives_existing_outputs_their_old_content_back(
     media, tmp_path, capfd, monkeypatch
 ):
-    # Existing outputs are replaced, as before; a failed run must not lose them.
+    # Existing outputs are replaced with --overwrite; a failed run must not lose them.
     for name in ("r.json", "r.csv", "a.mp4"):
         (tmp_path / name).write_bytes(f"old {name}".encode())
     _fail_replace_onto(monkeypatch, "r.json")
-    code, lines = _run(capfd, str(media["clip"]), *_outputs_args(tmp_path))
+    code, lines = _run(capfd, str(media["clip"]), *_outputs_args(tmp_path), "--overwrite")
     _assert_disk_full(code, lines, tmp_path)
     assert _entries(tmp_path) == ["a.mp4", "r.csv", "r.json"]
     for name in ("r.json", "r.csv", "a.mp4"):
