@@ -183,8 +183,7 @@ def _analyze(args: argparse.Namespace) -> int:
 
     # All or nothing: every output goes to a temporary file beside it and is renamed
     # into place only when all of them were written (see posture.io.atomic).
-    planned = [args.json, args.csv, args.annotated]
-    with OutputSet(planned, overwrite=args.overwrite) as outputs:
+    with OutputSet([args.json, args.csv, args.annotated], overwrite=args.overwrite) as outputs:
         try:
             try:
                 annotated = outputs.reserve(args.annotated) if args.annotated else None

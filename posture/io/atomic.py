@@ -276,11 +276,11 @@ class OutputSet:
         return [p.target for p in self._pending]
 
     def _rename_all(self) -> None:
+        if not self._overwrite:  # before any rename: nothing to take back
+            refuse_existing(p.target for p in self._pending)
         done: list[tuple[_Pending, Path | None]] = []
         try:
             for p in self._pending:
-                if not self._overwrite and os.path.lexists(p.target):
-                    raise OutputError(exists_sentence(p.target))
                 backup, linked = _keep_old(p.target)
                 try:
                     os.replace(p.tmp, p.target)
