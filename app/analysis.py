@@ -21,7 +21,8 @@ from posture.errors import InputError
 from posture.export import extract_frames, key_moments, pdf_bytes
 from posture.io.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, supported_types_sentence
 from posture.io.text_safety import csv_safe_cell
-from posture.pipeline import AnalysisOptions, analyze
+from posture.options import AnalysisOptions
+from posture.pipeline import analyze
 from posture.progress import Progress
 from posture.report import CSV_COLUMNS, Report, attach_findings
 from posture.settings import (  # noqa: F401 - re-exported for the pages

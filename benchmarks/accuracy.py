@@ -59,7 +59,8 @@ from synthetic_sets import camera_pitch_deg, camera_roll_deg, ensure_set  # noqa
 from posture.errors import InputError  # noqa: E402
 from posture.io.media import ImageSource, open_media  # noqa: E402
 from posture.landmarks.mediapipe_adapter import MediaPipeLandmarker  # noqa: E402
-from posture.pipeline import AnalysisOptions, analyze, analyze_source  # noqa: E402
+from posture.options import AnalysisOptions  # noqa: E402
+from posture.pipeline import analyze, analyze_source  # noqa: E402
 
 SHARED = Path(os.environ.get("POSTURE_SHARED_DATA", REPO.parent / "shared" / "data"))
 MODEL_DATA = REPO / "posture" / "geometry" / "data"

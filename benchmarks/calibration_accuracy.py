@@ -168,7 +168,8 @@ def human_cases(quick: bool) -> list[HumanCase]:
 def human_rows(board_renderer: BoardRenderer, quick: bool) -> None:
     from posture.geometry.measure import measure_frame
     from posture.landmarks.mediapipe_adapter import MediaPipeLandmarker
-    from posture.pipeline import AnalysisOptions, undistorted
+    from posture.options import AnalysisOptions
+    from posture.pipeline import undistorted
     from posture.synthetic.render import render_still
     from posture.synthetic.rig import BodyPose
 

@@ -85,7 +85,7 @@ def _without_head_net(lm):
 
 
 def options_for(rec: dict, calibrated: bool):
-    from posture.pipeline import AnalysisOptions
+    from posture.options import AnalysisOptions
 
     if not calibrated:
         return AnalysisOptions()

@@ -139,7 +139,8 @@ def _check_outputs(args: argparse.Namespace) -> None:
 def _analyze(args: argparse.Namespace) -> int:
     from posture.geometry.trunk import View
     from posture.io.media import CameraSource, open_media
-    from posture.pipeline import AnalysisOptions, analyze_source
+    from posture.options import AnalysisOptions
+    from posture.pipeline import analyze_source
     from posture.progress import NullProgress, TqdmProgress
     from posture.report import attach_findings, write_csv, write_json
     from posture.summary_text import summary_lines

@@ -18,9 +18,7 @@ from posture.geometry.head import net_alignment
 from posture.geometry.lens import undistort_px
 from posture.geometry.measure import ANGLE_KEYS, FrameMeasurement, measure_frame, realigned
 from posture.geometry.posture_angles import summary_cva_uncertainty_deg as cva_uncertainty
-from posture.geometry.trunk import View
 from posture.io.media import (
-    DEFAULT_MAX_SIDE_PX,
     Frame,
     MediaInfo,
     MediaSource,
@@ -30,6 +28,7 @@ from posture.io.media import (
 )
 from posture.landmarks.mediapipe_adapter import MediaPipeLandmarker
 from posture.landmarks.types import FaceLandmarks, FrameLandmarks, HeadRotation, PoseLandmarks
+from posture.options import AnalysisOptions
 from posture.progress import NullProgress, Progress
 from posture.report import Report
 from posture.signals.filters import OneEuroFilter, clean_series
@@ -46,42 +45,6 @@ MIN_ROM_DURATION_S = 1.0
 DOMINANT_VIEW_FRACTION = 0.7
 # Frames handed to the measuring thread and not yet collected (each holds its picture).
 MAX_FRAMES_MEASURING = 4
-
-
-@dataclass(frozen=True)
-class AnalysisOptions:
-    """Settings of one analysis; units in the names.
-
-    Attributes:
-        view: force 'front', 'left' or 'right'; None detects it per frame.
-        camera_roll_deg: camera roll from calibration (0 = level camera assumed).
-        camera_pitch_deg: camera pitch from calibration, + = looking down (0 = level
-            camera assumed); tilts the vertical that head angles are measured against.
-        max_side_px: frames are scaled down to this long side while decoding.
-        cutoff_hz: zero-phase low-pass cutoff for file analysis (voluntary neck
-            movement is below ~1.5 Hz; 3 Hz keeps peaks and removes jitter).
-        max_gap_s: gaps up to this long are interpolated before filtering.
-        hampel_window_s: window of the outlier filter.
-        neutral_deg: the subject's neutral head angles from a calibration profile;
-            None finds a still period at the start of the recording.
-        focal_px, principal_px, distortion: the camera's intrinsics from
-            calibration (pixels of the analysed frame, OpenCV distortion
-            coefficients); None assumes a 65 deg lens without distortion.
-        calibration: name of the calibration profile applied, for the report.
-    """
-
-    view: View | None = None
-    camera_roll_deg: float = 0.0
-    camera_pitch_deg: float = 0.0
-    focal_px: float | None = None
-    principal_px: tuple[float, float] | None = None
-    distortion: tuple[float, ...] | None = None
-    calibration: str | None = None
-    max_side_px: int | None = DEFAULT_MAX_SIDE_PX
-    cutoff_hz: float = 3.0
-    max_gap_s: float = 0.3
-    hampel_window_s: float = 0.5
-    neutral_deg: dict[str, float] | None = None
 
 
 @dataclass

@@ -245,7 +245,8 @@ def measure_stills() -> list[tuple[dict, dict]]:
     """Every regression still through ``analyze_source`` (roll and focal length given)."""
     from posture.io.media import ImageSource
     from posture.landmarks.mediapipe_adapter import MediaPipeLandmarker
-    from posture.pipeline import AnalysisOptions, analyze_source
+    from posture.options import AnalysisOptions
+    from posture.pipeline import analyze_source
 
     out = []
     with MediaPipeLandmarker(video_mode=False) as lm:
@@ -410,7 +411,8 @@ def test_a_turn_lost_near_its_peak_is_at_least_and_never_called_reduced():
     from posture.clinical import build_findings
     from posture.geometry.measure import FrameMeasurement
     from posture.io.media import MediaInfo
-    from posture.pipeline import AnalysisOptions, assemble_report
+    from posture.options import AnalysisOptions
+    from posture.pipeline import assemble_report
 
     fps = 30.0
     t = np.arange(0.0, 12.0, 1 / fps)

@@ -46,7 +46,7 @@ from posture.calibration.synthetic import (
     wall_board_pose,
 )
 from posture.errors import InputError, OutputError, PostureError
-from posture.pipeline import AnalysisOptions
+from posture.options import AnalysisOptions
 from tests.media_fixtures import write_video
 
 LAYOUT = BoardLayout()

@@ -13,7 +13,7 @@ from posture.calibration.neutral import neutral_from_report
 from posture.calibration.options import calibrated_options
 from posture.calibration.profiles import load_subject, subject_path
 from posture.errors import InputError
-from posture.pipeline import AnalysisOptions
+from posture.options import AnalysisOptions
 
 REPO = Path(__file__).resolve().parent.parent
 ROM_CLIP = REPO / "sample_videos" / "rom_front.mp4"

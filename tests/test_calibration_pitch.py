@@ -17,7 +17,8 @@ from posture.calibration.profiles import (
 from posture.errors import InputError
 from posture.geometry.measure import measure_frame
 from posture.io.media import MediaInfo
-from posture.pipeline import AnalysisOptions, assemble_report
+from posture.options import AnalysisOptions
+from posture.pipeline import assemble_report
 from tests.synthetic_landmarks import FOCAL_PX, make_frame
 
 MEASURED_AT = "2025-01-01T10:05:00+00:00"

@@ -237,7 +237,8 @@ def test_an_analysis_with_a_rolled_camera_leaves_a_shared_landmarker_unrolled(tm
     import cv2
 
     from posture.io.media import ImageSource, open_media
-    from posture.pipeline import AnalysisOptions, analyze_source
+    from posture.options import AnalysisOptions
+    from posture.pipeline import analyze_source
 
     src = open_media(SAMPLES / "rom_front.mp4")
     upright = next(src.frames()).rgb

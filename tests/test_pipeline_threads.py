@@ -11,7 +11,8 @@ import pytest
 
 from posture.io.media import Frame
 from posture.landmarks.types import FrameLandmarks
-from posture.pipeline import AnalysisOptions, measure_frames
+from posture.options import AnalysisOptions
+from posture.pipeline import measure_frames
 from posture.progress import NullProgress
 from tests.synthetic_landmarks import make_frame
 

@@ -48,7 +48,8 @@ def test_without_any_trunk_angles_are_relative_to_the_camera():
 
 def _photo_report(lm):
     from posture.io.media import MediaInfo
-    from posture.pipeline import AnalysisOptions, assemble_report
+    from posture.options import AnalysisOptions
+    from posture.pipeline import assemble_report
 
     m = measure_frame(lm, focal_px=FOCAL_PX)
     info = MediaInfo("p.png", "image", lm.width, lm.height, None, 1, None)
@@ -81,7 +82,8 @@ def test_a_video_keeps_its_steady_trunk_without_the_arms_in_view():
     from dataclasses import replace
 
     from posture.io.media import MediaInfo
-    from posture.pipeline import AnalysisOptions, assemble_report
+    from posture.options import AnalysisOptions
+    from posture.pipeline import assemble_report
 
     turns = [0.0] * 45 + [min(2.0 * i, 30.0) for i in range(45)]
     frames = [

@@ -15,7 +15,8 @@ from typing import Any
 
 from posture import SCHEMA_VERSION, __version__
 from posture.batch.inputs import BatchInput
-from posture.io.media import DEFAULT_MAX_SIDE_PX, IMAGE_EXTENSIONS
+from posture.io.media import IMAGE_EXTENSIONS
+from posture.options import DEFAULT_MAX_SIDE_PX, AnalysisOptions
 
 HASH_CHUNK_BYTES = 1 << 20
 
@@ -38,12 +39,9 @@ class BatchSettings:
 
     def analysis_options(
         self, view: str | None, frame_size_px: tuple[int, int] | None = None
-    ) -> Any:  # -> AnalysisOptions
+    ) -> AnalysisOptions:
         """Options for one input; with a camera profile, ``frame_size_px`` is the
         input's size before decoding scales it (the lens is scaled to match)."""
-        # Imported here: the driver process need not load the pipeline to plan a batch.
-        from posture.pipeline import AnalysisOptions
-
         options = AnalysisOptions(view=view, max_side_px=self.max_side_px)  # type: ignore[arg-type]
         if self.calibration and frame_size_px is not None:
             from posture.calibration.options import analysed_frame_size, calibrated_options

@@ -13,14 +13,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from posture.io.media import (
-    DEFAULT_MAX_SIDE_PX,
     VIDEO_EXTENSIONS,
     MediaSource,
     VideoSource,
     check_input_path,
     open_media,
 )
-from posture.pipeline import AnalysisOptions, analyze_source
+from posture.options import DEFAULT_MAX_SIDE_PX, AnalysisOptions
+from posture.pipeline import analyze_source
 from posture.progress import Progress
 from posture.report import Report
 

@@ -233,7 +233,7 @@ def neutral_command(args: argparse.Namespace) -> int:
     from posture.calibration.neutral import measure_neutral
     from posture.calibration.options import apply_to_options
     from posture.calibration.profiles import check_name, save_subject
-    from posture.pipeline import AnalysisOptions
+    from posture.options import AnalysisOptions
     from posture.progress import NullProgress, TqdmProgress
 
     check_name(args.subject, "subject ID")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from posture.calibration.profiles import (
     lens_for_frame,
@@ -18,9 +17,7 @@ from posture.calibration.profiles import (
     roll_for_frame,
 )
 from posture.errors import InputError
-
-if TYPE_CHECKING:  # the pipeline loads MediaPipe: keep 'posture --help' fast
-    from posture.pipeline import AnalysisOptions
+from posture.options import AnalysisOptions
 
 
 def add_analyze_arguments(parser: argparse.ArgumentParser) -> None:

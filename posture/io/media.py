@@ -23,13 +23,10 @@ from typing import Any, Literal
 import numpy as np
 
 from posture.errors import InputError
+from posture.options import DEFAULT_MAX_SIDE_PX
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm"})
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp"})
-# Frames larger than this (long side, pixels) are scaled down while decoding. The
-# models see 256 px (pose) and 192 px (face) crops, so a 4K frame only costs time
-# and memory; at 1280 px a face 2 m from a 65 deg camera is still ~75 px wide.
-DEFAULT_MAX_SIDE_PX = 1280
 # Frames up to this size decode in a few ms on one thread (1080p H.264 ~1-2 ms, the
 # 1768x994 VP9 benchmark clip ~5 ms), well within the models' time per frame; more
 # decoding threads (FFmpeg's default: one per core) only take cores from the models
