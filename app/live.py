@@ -13,7 +13,7 @@ no movement within its time-out is skipped, so the protocol always ends.
 
 A camera profile (``posture calibrate``) is applied as in file analysis: its lens is scaled
 to the frame size, known from the first frame (``posture.calibration.options``); landmarks are
-undistorted and measured as in file analysis (``posture.pipeline.measure_with_options``).
+undistorted and measured as in file analysis (``posture.stream.measure_with_options``).
 A profile that does not fit this webcam (another picture shape or orientation, a missing or
 damaged file) is not applied: the protocol runs uncalibrated and says why
 (:attr:`LiveStatus.calibration_problem` and a report warning).
@@ -31,18 +31,13 @@ import cv2
 import numpy as np
 
 from posture.annotate import draw_overlay
+from posture.assemble import assemble_report
 from posture.calibration.options import analysed_frame_size, calibrated_options
 from posture.errors import InputError
 from posture.geometry.measure import FrameMeasurement
 from posture.io.media import MediaInfo
 from posture.landmarks.types import LEFT_SHOULDER, RIGHT_SHOULDER, FrameLandmarks
-from posture.pipeline import (
-    AnalysisOptions,
-    LiveSmoother,
-    SteadyTrunkYaw,
-    assemble_report,
-    measure_with_options,
-)
+from posture.options import AnalysisOptions
 from posture.report import Report
 from posture.signals.rom import (
     HEAD_KEYS,
@@ -50,6 +45,7 @@ from posture.signals.rom import (
     MIN_EXCURSION_DEG,
     NEUTRAL_BAND_DEG,
 )
+from posture.stream import LiveSmoother, SteadyTrunkYaw, measure_with_options
 
 # Frames are scaled to this long side before the models (the speed target is set at 640x480).
 LIVE_MAX_SIDE_PX = 640

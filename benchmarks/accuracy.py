@@ -65,7 +65,7 @@ from posture.pipeline import analyze, analyze_source  # noqa: E402
 SHARED = Path(os.environ.get("POSTURE_SHARED_DATA", REPO.parent / "shared" / "data"))
 MODEL_DATA = REPO / "posture" / "geometry" / "data"
 HEAD_KEYS = ("head_rotation_deg", "head_flexion_deg", "head_lateral_flexion_deg")
-# posture.pipeline.no_person_error's sentence: the one InputError that means "not detected".
+# posture.assemble.no_person_error's sentence: the one InputError that means "not detected".
 NO_PERSON = "No person was found"
 ROM_KEYS = (
     "rotation_left_deg", "rotation_right_deg", "flexion_deg", "extension_deg",

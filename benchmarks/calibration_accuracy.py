@@ -169,7 +169,7 @@ def human_rows(board_renderer: BoardRenderer, quick: bool) -> None:
     from posture.geometry.measure import measure_frame
     from posture.landmarks.mediapipe_adapter import MediaPipeLandmarker
     from posture.options import AnalysisOptions
-    from posture.pipeline import undistorted
+    from posture.stream import undistorted
     from posture.synthetic.render import render_still
     from posture.synthetic.rig import BodyPose
 

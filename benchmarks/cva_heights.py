@@ -99,8 +99,9 @@ def options_for(rec: dict, calibrated: bool):
 
 def measure(lm, rec: dict, calibrated: bool) -> tuple[float | None, float | None]:
     """(summary CVA, its uncertainty) of one still through the pipeline's code."""
+    from posture.assemble import assemble_report
     from posture.io.media import MediaInfo
-    from posture.pipeline import SteadyTrunkYaw, assemble_report, measure_with_options
+    from posture.stream import SteadyTrunkYaw, measure_with_options
 
     options = options_for(rec, calibrated)
     m = measure_with_options(lm, options, SteadyTrunkYaw())

@@ -29,16 +29,14 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
 
+from posture.assemble import assemble_report  # noqa: E402
 from posture.geometry import head  # noqa: E402
 from posture.io.media import MediaInfo, open_media  # noqa: E402
 from posture.landmarks.types import FrameLandmarks  # noqa: E402
-from posture.pipeline import (  # noqa: E402
-    AnalysisOptions,
-    analyze,
-    assemble_report,
-    measure_frames,
-)
+from posture.options import AnalysisOptions  # noqa: E402
+from posture.pipeline import analyze  # noqa: E402
 from posture.progress import NullProgress  # noqa: E402
+from posture.stream import measure_frames  # noqa: E402
 
 CACHE = Path("/tmp/posture-bench/landmarks")
 HEAD_KEYS = ("head_rotation_deg", "head_flexion_deg", "head_lateral_flexion_deg")

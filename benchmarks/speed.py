@@ -6,7 +6,7 @@ Default clip: ../shared/data/sports2d_demo/demo.mp4 (1768x994, 30 fps, 7.7 s).
 ``--loop N`` first writes the clip N times over into one H.264 file in /tmp (a
 longer recording, where one-off costs such as the first people search weigh
 less) and measures that. ``--workers N`` (default 2; 1 leaves it out) adds the
-full pipeline with N processes (posture.parallel): its clock includes starting
+full pipeline with N processes (posture.runners.chunked): its clock includes starting
 the worker processes and loading their models, and its peak memory is the sum
 of every process's peak (read from /proc).
 """

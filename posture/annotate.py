@@ -12,6 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from posture.arrays import Array
 from posture.geometry.head import head_frame_from_face
 from posture.io.atomic import fsync_path, write_bytes_fd
 from posture.landmarks.types import POSE_EDGES, FrameLandmarks
@@ -34,9 +35,7 @@ def _fmt(value: float | None) -> str:
     return "--" if value is None or not math.isfinite(value) else f"{value:+.1f} deg"
 
 
-def draw_overlay(
-    rgb: np.ndarray, lm: FrameLandmarks, values: dict[str, float | None]
-) -> np.ndarray:
+def draw_overlay(rgb: Array, lm: FrameLandmarks, values: dict[str, float | None]) -> Array:
     """A copy of the frame with the skeleton, head axes and angle readouts drawn on it."""
     out = rgb.copy()
     scale = max(out.shape[:2]) / 720
@@ -56,7 +55,7 @@ def draw_overlay(
     return out
 
 
-def _draw_head_axes(out: np.ndarray, xyz: np.ndarray, thick: int) -> None:
+def _draw_head_axes(out: Array, xyz: Array, thick: int) -> None:
     frame = head_frame_from_face(xyz)
     if frame is None:
         return
@@ -70,7 +69,7 @@ def _draw_head_axes(out: np.ndarray, xyz: np.ndarray, thick: int) -> None:
         )  # fmt: skip
 
 
-def _draw_readouts(out: np.ndarray, values: dict[str, float | None], scale: float) -> None:
+def _draw_readouts(out: Array, values: dict[str, float | None], scale: float) -> None:
     font_scale = 0.55 * scale
     line_h = int(24 * scale)
     rows = [f"{label}: {_fmt(values.get(key))}" for key, label in READOUTS]
@@ -115,7 +114,7 @@ class AnnotatedVideoWriter:
         stream.options = {"crf": "23", "preset": "veryfast", "movflags": "+faststart"}
         self._stream = stream
 
-    def write(self, rgb: np.ndarray, t_s: float) -> None:
+    def write(self, rgb: Array, t_s: float) -> None:
         import av
 
         if self._container is None:
@@ -192,7 +191,7 @@ def _close_descriptors_to(real_path: str) -> None:
                 os.close(int(name))
 
 
-def write_annotated_image(path: str | os.PathLike[str], rgb: np.ndarray) -> None:
+def write_annotated_image(path: str | os.PathLike[str], rgb: Array) -> None:
     """Save an annotated still (format from the extension) through a temporary file,
     fsync'd and renamed; on any failure (a full disk too) nothing is left behind."""
     p = Path(path)

@@ -408,11 +408,11 @@ def test_a_turn_lost_near_its_peak_is_at_least_and_never_called_reduced():
     """Rotation left goes to 85 deg but the head is lost past 55: the report keeps 55 as a
     lower bound (summary.rom_at_least) and the findings never say it is less than usual.
     Rotation right (80, seen throughout) is an ordinary peak."""
+    from posture.assemble import assemble_report
     from posture.clinical import build_findings
     from posture.geometry.measure import FrameMeasurement
     from posture.io.media import MediaInfo
     from posture.options import AnalysisOptions
-    from posture.pipeline import assemble_report
 
     fps = 30.0
     t = np.arange(0.0, 12.0, 1 / fps)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import app.live as live
-import posture.pipeline as pipeline
+import posture.stream as stream
 from app.live import MOVEMENTS, LiveProtocol
 from app.webcam import ICE_ENV, _status_md, frame_to_rgb, rgb_to_frame, rtc_configuration
 from posture.calibration.profiles import (
@@ -47,7 +47,7 @@ def _scripted(monkeypatch, angles_at, problem_at=lambda t: None) -> LiveProtocol
             head_in_camera_deg=(rot, flex, lat), trunk_yaw_deg=0.0,
         )  # fmt: skip
 
-    monkeypatch.setattr(pipeline, "measure_frame", fake_measure)
+    monkeypatch.setattr(stream, "measure_frame", fake_measure)
     monkeypatch.setattr(live, "framing_problem", lambda rgb, lm, m: problem_at(lm.t_s))
     return LiveProtocol(step_timeout_s=6.0, landmarker_factory=FakeLandmarker)
 
@@ -402,7 +402,7 @@ def test_a_turn_lost_past_the_camera_is_at_least_and_said(monkeypatch):
             head_lost=lost,
         )  # fmt: skip
 
-    monkeypatch.setattr(pipeline, "measure_frame", fake_measure)
+    monkeypatch.setattr(stream, "measure_frame", fake_measure)
     monkeypatch.setattr(live, "framing_problem", lambda rgb, lm, m: None)
     proc = LiveProtocol(step_timeout_s=6.0, landmarker_factory=FakeLandmarker)
     _run(proc, 2.0 + 4.0 * len(MOVEMENTS) + 1.0)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from posture.assemble import assemble_report
 from posture.calibration.options import calibrated_options
 from posture.calibration.profiles import (
     CameraProfile,
@@ -18,7 +19,6 @@ from posture.errors import InputError
 from posture.geometry.measure import measure_frame
 from posture.io.media import MediaInfo
 from posture.options import AnalysisOptions
-from posture.pipeline import assemble_report
 from tests.synthetic_landmarks import FOCAL_PX, make_frame
 
 MEASURED_AT = "2025-01-01T10:05:00+00:00"

@@ -205,14 +205,11 @@ def test_summary_uncertainty_is_the_median_over_frames():
 
 
 def test_report_summary_has_the_cva_uncertainty():
+    from posture.assemble import assemble_report
     from posture.io.media import MediaInfo
-    from posture.pipeline import (
-        AnalysisOptions,
-        SteadyTrunkYaw,
-        assemble_report,
-        measure_with_options,
-    )
+    from posture.options import AnalysisOptions
     from posture.schema import validate_report
+    from posture.stream import SteadyTrunkYaw, measure_with_options
 
     model = pa.load_cva_model()
     pose, pitch = side_view(44.0, -18.0, True, model)

@@ -1,4 +1,4 @@
-"""One video analysed in time chunks by several processes (posture.parallel).
+"""One video analysed in time chunks by several processes (posture.runners.chunked).
 
 Decoding checks run without the models; the end-to-end ones (marked slow) run
 MediaPipe on the bundled ROM clip, once with one process and once with two.
@@ -25,7 +25,8 @@ from posture.errors import InputError
 from posture.geometry.measure import ANGLE_KEYS, FrameMeasurement
 from posture.io.media import Frame, VideoSource, open_media
 from posture.landmarks.types import FrameLandmarks, PoseLandmarks
-from posture.parallel import (
+from posture.pipeline import analyze, analyze_source
+from posture.runners.chunked import (
     HEAD_START_S,
     REJOIN_FRAMES,
     Chunk,
@@ -37,7 +38,6 @@ from posture.parallel import (
     plan_chunks,
     split_timeline,
 )
-from posture.pipeline import analyze, analyze_source
 from posture.schema import validate_report
 from tests.media_fixtures import no_person_image, person_image, write_video
 
@@ -323,12 +323,12 @@ def test_video_without_a_person_gives_the_serial_sentence(tmp_path):
 
 @pytest.mark.slow
 def test_one_worker_is_the_one_process_path(tmp_path, monkeypatch):
-    import posture.parallel
+    import posture.pipeline
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("one worker must not start processes")
 
-    monkeypatch.setattr(posture.parallel, "analyze_in_parallel", refuse)
+    monkeypatch.setattr(posture.pipeline, "analyze_in_parallel", refuse)
     path = write_video(tmp_path / "me.mp4", [person_image((320, 320))] * 30)
     default = analyze(path).to_dict()
     assert analyze(path, workers=1).to_dict() == default

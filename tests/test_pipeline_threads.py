@@ -12,8 +12,8 @@ import pytest
 from posture.io.media import Frame
 from posture.landmarks.types import FrameLandmarks
 from posture.options import AnalysisOptions
-from posture.pipeline import measure_frames
 from posture.progress import NullProgress
+from posture.stream import measure_frames
 from tests.synthetic_landmarks import make_frame
 
 ROTATIONS_DEG = [float(r) for r in range(-30, 31, 5)]

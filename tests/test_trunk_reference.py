@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from posture.assemble import PHOTO_HEAD_VS_CAMERA, steady_trunk
 from posture.geometry.measure import measure_frame
-from posture.pipeline import PHOTO_HEAD_VS_CAMERA, SteadyTrunkYaw, steady_trunk
+from posture.stream import SteadyTrunkYaw
 from tests.synthetic_landmarks import FOCAL_PX, make_frame
 
 
@@ -47,9 +48,9 @@ def test_without_any_trunk_angles_are_relative_to_the_camera():
 
 
 def _photo_report(lm):
+    from posture.assemble import assemble_report
     from posture.io.media import MediaInfo
     from posture.options import AnalysisOptions
-    from posture.pipeline import assemble_report
 
     m = measure_frame(lm, focal_px=FOCAL_PX)
     info = MediaInfo("p.png", "image", lm.width, lm.height, None, 1, None)
@@ -81,9 +82,9 @@ def test_a_photo_uses_its_shoulder_line_only_with_the_upper_arms_in_view():
 def test_a_video_keeps_its_steady_trunk_without_the_arms_in_view():
     from dataclasses import replace
 
+    from posture.assemble import assemble_report
     from posture.io.media import MediaInfo
     from posture.options import AnalysisOptions
-    from posture.pipeline import assemble_report
 
     turns = [0.0] * 45 + [min(2.0 * i, 30.0) for i in range(45)]
     frames = [
@@ -161,7 +162,7 @@ def test_a_photo_ignores_a_shoulder_line_read_as_a_back_view():
     # of any neck's reach, so the head is read against the camera.
     from dataclasses import replace
 
-    from posture.pipeline import photo_trunk
+    from posture.assemble import photo_trunk
 
     at = (0.0, -0.15, 1.6)
     m = measure_frame(

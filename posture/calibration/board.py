@@ -11,11 +11,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from posture.arrays import Array
 from posture.errors import OutputError
 from posture.report import check_writable
+
+if TYPE_CHECKING:
+    import cv2
+    from fpdf import FPDF
 
 # 7 x 5 squares of 30 mm (210 x 150 mm) fit A4 and US Letter in landscape with
 # room for a scale bar and the instructions; 24 inner corners. 5x5-bit markers
@@ -52,7 +58,7 @@ class BoardLayout:
     def size_mm(self) -> tuple[float, float]:
         return self.squares_x * self.square_mm, self.squares_y * self.square_mm
 
-    def cv_board(self):  # -> cv2.aruco.CharucoBoard
+    def cv_board(self) -> cv2.aruco.CharucoBoard:
         """OpenCV's board, in metres (object points z = 0, x right, y down as printed)."""
         import cv2
 
@@ -74,7 +80,7 @@ class BoardLayout:
         }
 
 
-def board_image(layout: BoardLayout, px_per_mm: float = PRINT_PX_PER_MM) -> np.ndarray:
+def board_image(layout: BoardLayout, px_per_mm: float = PRINT_PX_PER_MM) -> Array:
     """The board alone (no margin), uint8 grey, ``px_per_mm`` pixels per millimetre."""
     w_mm, h_mm = layout.size_mm
     size_px = (int(round(w_mm * px_per_mm)), int(round(h_mm * px_per_mm)))
@@ -161,7 +167,7 @@ def _title(layout: BoardLayout) -> str:
     )
 
 
-def _pdf_scale_bar(pdf, x_mm: float, y_mm: float) -> None:
+def _pdf_scale_bar(pdf: FPDF, x_mm: float, y_mm: float) -> None:
     pdf.set_line_width(0.3)
     pdf.line(x_mm, y_mm, x_mm + SCALE_BAR_MM, y_mm)
     for tick_mm in range(0, int(SCALE_BAR_MM) + 1, 10):
@@ -189,14 +195,14 @@ def _png_bytes(layout: BoardLayout, paper: str) -> bytes:
     page[y0 : y0 + board.shape[0], x0 : x0 + board.shape[1]] = board
     bar_y = y0 + board.shape[0] + int(5 * px_per_mm)
     bar_px = int(round(SCALE_BAR_MM * px_per_mm))
-    cv2.line(page, (x0, bar_y), (x0 + bar_px, bar_y), 0, 3)
+    cv2.line(page, (x0, bar_y), (x0 + bar_px, bar_y), (0,), 3)
     for tick_mm in range(0, int(SCALE_BAR_MM) + 1, 10):
         x = x0 + int(round(tick_mm * px_per_mm))
-        cv2.line(page, (x, bar_y - int(2 * px_per_mm)), (x, bar_y), 0, 3)
+        cv2.line(page, (x, bar_y - int(2 * px_per_mm)), (x, bar_y), (0,), 3)
     lines = [f"{SCALE_BAR_MM:.0f} mm scale bar. {_title(layout)}", *instructions(layout)]
     for i, line in enumerate(lines):
         y = bar_y + int((6 + LINE_MM * i) * px_per_mm)
-        cv2.putText(page, line, (x0, y), cv2.FONT_HERSHEY_SIMPLEX, 1.1, 0, 2, cv2.LINE_AA)
+        cv2.putText(page, line, (x0, y), cv2.FONT_HERSHEY_SIMPLEX, 1.1, (0,), 2, cv2.LINE_AA)
     buf = io.BytesIO()
     Image.fromarray(page).save(buf, format="PNG", dpi=(dpi, dpi))
     return buf.getvalue()

@@ -7,6 +7,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from posture.arrays import Array
 from posture.calibration.board import BoardLayout, board_image
 
 # A view needs this many identified corners: fewer cannot constrain a lens
@@ -40,9 +41,9 @@ class BoardView:
         label: where the picture came from (file name, or video time).
     """
 
-    object_m: np.ndarray
-    image_px: np.ndarray
-    ids: np.ndarray
+    object_m: Array
+    image_px: Array
+    ids: Array
     label: str
 
     @property
@@ -50,7 +51,7 @@ class BoardView:
         return len(self.ids)
 
 
-def to_grey(image: np.ndarray) -> np.ndarray:
+def to_grey(image: Array) -> Array:
     import cv2
 
     if image.ndim == 2:
@@ -72,7 +73,7 @@ class BoardDetector:
         charuco.minMarkers = MIN_ADJACENT_MARKERS
         self._detector = cv2.aruco.CharucoDetector(self._board, charuco, params)
 
-    def detect(self, image: np.ndarray, label: str = "") -> BoardView | None:
+    def detect(self, image: Array, label: str = "") -> BoardView | None:
         """The board's corners in an RGB or grey picture; None when fewer than MIN_CORNERS."""
         grey = to_grey(image)
         corners, ids, _, _ = self._detector.detectBoard(grey)
@@ -80,13 +81,14 @@ class BoardDetector:
             return None
         if self._board.checkCharucoCornersCollinear(ids):
             return None
-        obj, img = self._board.matchImagePoints(corners, ids)
+        # cv2 stubs: matchImagePoints wants a sequence; ChArUco corners are one array.
+        obj, img = self._board.matchImagePoints(corners, ids)  # type: ignore[call-overload]
         image_px = img.reshape(-1, 2).astype(np.float64) - detector_bias_px()
         image_px = refine_corners(grey, image_px, ids.ravel())
         return BoardView(obj.reshape(-1, 3).astype(np.float64), image_px, ids.ravel(), label)
 
 
-def refine_corners(grey: np.ndarray, image_px: np.ndarray, ids: np.ndarray) -> np.ndarray:
+def refine_corners(grey: Array, image_px: Array, ids: Array) -> Array:
     """Sub-pixel corners with a window scaled to the squares' size in the picture."""
     import cv2
 
@@ -112,12 +114,19 @@ def detector_bias_px() -> float:
 
     layout, px_per_mm, margin_px = BoardLayout(), 4.0, 40
     image = cv2.copyMakeBorder(
-        board_image(layout, px_per_mm), *[margin_px] * 4, cv2.BORDER_CONSTANT, value=255
+        board_image(layout, px_per_mm),
+        margin_px,
+        margin_px,
+        margin_px,
+        margin_px,
+        cv2.BORDER_CONSTANT,
+        value=(255,),
     )
     board = layout.cv_board()
     corners, ids, _, _ = cv2.aruco.CharucoDetector(board).detectBoard(image)
     if ids is None:
         return 0.0
-    obj, img = board.matchImagePoints(corners, ids)
+    # cv2 stubs: matchImagePoints wants a sequence; ChArUco corners are one array.
+    obj, img = board.matchImagePoints(corners, ids)  # type: ignore[call-overload]
     expected = obj.reshape(-1, 3)[:, :2] * 1000 * px_per_mm + margin_px - 0.5
     return round(float(np.mean(img.reshape(-1, 2) - expected)) * 2) / 2

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from posture.arrays import Array
 from posture.calibration.board import BoardLayout
 from posture.calibration.detect import BoardView
 from posture.calibration.pictures import Detections
@@ -43,8 +44,8 @@ class _Fit:
     intrinsics: Intrinsics
     rms_px: float
     fx_sd_px: float
-    per_view_error_px: np.ndarray
-    board_normals: np.ndarray  # (N, 3) each view's board normal in camera axes
+    per_view_error_px: Array
+    board_normals: Array  # (N, 3) each view's board normal in camera axes
 
 
 def distinct_views(views: list[BoardView], size_px: tuple[int, int]) -> list[BoardView]:
@@ -102,7 +103,7 @@ def calibrate_lens(detections: Detections, layout: BoardLayout) -> LensCalibrati
     return LensCalibration(k, fit.rms_px, len(views), layout.to_dict(), now_iso())
 
 
-def views_are_varied(board_normals: np.ndarray) -> bool:
+def views_are_varied(board_normals: Array) -> bool:
     """Enough views tilted MIN_TILT_DEG or more, about axes MIN_TILT_AXIS_SPREAD_DEG apart."""
     n = np.asarray(board_normals, float)
     tilt_deg = np.degrees(np.arccos(np.clip(np.abs(n[:, 2]), 0.0, 1.0)))
@@ -121,7 +122,8 @@ def _fit(views: list[BoardView], size_px: tuple[int, int]) -> _Fit:
     img = [v.image_px.astype(np.float32).reshape(-1, 1, 2) for v in views]
     flags = cv2.CALIB_FIX_K3  # k3 overfits with a dozen views of a flat board
     criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 100, 1e-10)
-    rms, k, dist, rvecs, _, sd_int, _, per_view = cv2.calibrateCameraExtended(
+    # cv2 stubs: no None for cameraMatrix and distCoeffs (None: start from no guess).
+    rms, k, dist, rvecs, _, sd_int, _, per_view = cv2.calibrateCameraExtended(  # type: ignore[call-overload]
         obj, img, size_px, None, None, flags=flags, criteria=criteria
     )
     d = dist.ravel()[:5]

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from posture.arrays import Array
 from posture.calibration.detect import BoardView
 from posture.calibration.profiles import Intrinsics, Level, now_iso
 from posture.errors import InputError
@@ -46,14 +47,14 @@ class Attitude:
     pitch_deg: float
 
 
-def attitude_from_gravity(g_cam: np.ndarray) -> Attitude:
+def attitude_from_gravity(g_cam: Array) -> Attitude:
     g = np.asarray(g_cam, float) / np.linalg.norm(g_cam)
     roll = float(np.degrees(np.arctan2(g[0], g[1])))
     pitch = float(np.degrees(np.arcsin(np.clip(g[2], -1.0, 1.0))))
     return Attitude(roll, pitch)
 
 
-def board_rotation(view: BoardView, lens: Intrinsics) -> np.ndarray:
+def board_rotation(view: BoardView, lens: Intrinsics) -> Array:
     """Board -> camera rotation from the view's corners (PnP)."""
     import cv2
 
@@ -73,10 +74,11 @@ def board_rotation(view: BoardView, lens: Intrinsics) -> np.ndarray:
     return r
 
 
-def gravity_from_board(rotation: np.ndarray) -> np.ndarray:
+def gravity_from_board(rotation: Array) -> Array:
     """The board edge direction (+-x, +-y of the board) that points most nearly down."""
     candidates = np.hstack([rotation[:, :2], -rotation[:, :2]]).T  # 4 directions in camera axes
-    return candidates[int(np.argmax(candidates[:, 1]))]
+    down: Array = candidates[int(np.argmax(candidates[:, 1]))]
+    return down
 
 
 def attitude_from_board(view: BoardView, lens: Intrinsics) -> Attitude:

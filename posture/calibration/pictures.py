@@ -12,8 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
+from posture.arrays import Array
 from posture.calibration.detect import BoardDetector, BoardView
 from posture.errors import InputError
 from posture.io.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, open_media
@@ -26,7 +25,7 @@ DEFAULT_VIDEO_SAMPLES = 60
 @dataclass(frozen=True)
 class Picture:
     label: str  # file name, or "clip.mp4 @ 3.2 s"
-    rgb: np.ndarray
+    rgb: Array
 
     @property
     def size_px(self) -> tuple[int, int]:

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from posture.arrays import Array
 from posture.errors import InputError
 from posture.io.bounded import (
     MAX_PROFILE_BYTES,
@@ -84,7 +85,7 @@ class Intrinsics:
     cy_px: float
     distortion: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0, 0.0)
 
-    def matrix(self) -> np.ndarray:
+    def matrix(self) -> Array:
         return np.array(
             [[self.fx_px, 0.0, self.cx_px], [0.0, self.fy_px, self.cy_px], [0.0, 0.0, 1.0]]
         )

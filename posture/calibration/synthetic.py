@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from posture.arrays import Array
 from posture.calibration.board import BoardLayout, board_image
 from posture.calibration.profiles import Intrinsics
 
@@ -33,26 +34,26 @@ SUPERSAMPLE = 2
 class BoardPose:
     """Board -> camera: ``x_cam = R @ x_board + t`` (metres)."""
 
-    rotation: np.ndarray
-    translation_m: np.ndarray
+    rotation: Array
+    translation_m: Array
 
 
-def rot_x(a_deg: float) -> np.ndarray:
+def rot_x(a_deg: float) -> Array:
     c, s = np.cos(np.radians(a_deg)), np.sin(np.radians(a_deg))
     return np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
 
 
-def rot_y(a_deg: float) -> np.ndarray:
+def rot_y(a_deg: float) -> Array:
     c, s = np.cos(np.radians(a_deg)), np.sin(np.radians(a_deg))
     return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
 
 
-def rot_z(a_deg: float) -> np.ndarray:
+def rot_z(a_deg: float) -> Array:
     c, s = np.cos(np.radians(a_deg)), np.sin(np.radians(a_deg))
     return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
 
 
-def camera_to_world(roll_deg: float, pitch_deg: float, yaw_deg: float = 0.0) -> np.ndarray:
+def camera_to_world(roll_deg: float, pitch_deg: float, yaw_deg: float = 0.0) -> Array:
     """Camera axes in a world whose x is horizontal, y points down (gravity), z horizontal.
 
     A level camera (all zero) has the same axes as the world. Camera x right,
@@ -107,11 +108,11 @@ class BoardRenderer:
         board = board_image(self.layout, self.px_per_mm)
         margin_px = int(round(PAPER_MARGIN_MM * self.px_per_mm))
         self._texture = cv2.copyMakeBorder(
-            board, *[margin_px] * 4, cv2.BORDER_CONSTANT, value=255
+            board, margin_px, margin_px, margin_px, margin_px, cv2.BORDER_CONSTANT, value=(255,)
         ).astype(np.float32)
         self._margin_px = margin_px
-        self._rays_cache: dict[Intrinsics, np.ndarray] = {}
-        self._area_cache: dict[float, np.ndarray] = {}
+        self._rays_cache: dict[Intrinsics, Array] = {}
+        self._area_cache: dict[float, Array] = {}
 
     def render(
         self,
@@ -119,7 +120,7 @@ class BoardRenderer:
         pose: BoardPose,
         noise_sigma: float = 0.0,
         seed: int = 0,
-    ) -> np.ndarray:
+    ) -> Array:
         """Grey uint8 picture (height x width) of the board seen by ``camera`` from ``pose``."""
         import cv2
 
@@ -137,20 +138,21 @@ class BoardRenderer:
         map_x[behind] = -1e6
         big = cv2.remap(
             self._area_texture(map_x, map_y), map_x, map_y, cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_CONSTANT, borderValue=float(self.background),
+            borderMode=cv2.BORDER_CONSTANT, borderValue=(float(self.background),),
         )  # fmt: skip
         h, w = camera.height_px, camera.width_px
         small = big.reshape(h, SUPERSAMPLE, w, SUPERSAMPLE).mean(axis=(1, 3))
         if noise_sigma > 0:
             small = small + np.random.default_rng(seed).normal(0.0, noise_sigma, small.shape)
-        return np.clip(np.round(small), 0, 255).astype(np.uint8)
+        picture: Array = np.clip(np.round(small), 0, 255).astype(np.uint8)
+        return picture
 
-    def _area_texture(self, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+    def _area_texture(self, map_x: Array, map_y: Array) -> Array:
         """The printed board box-filtered over one sample's footprint on it (median over the
         samples that land on the paper; every 8th, as the footprint varies slowly)."""
         import cv2
 
-        def grid(m: np.ndarray, di: int, dj: int) -> np.ndarray:
+        def grid(m: Array, di: int, dj: int) -> Array:
             return m[di : m.shape[0] - 1 + di : 8, dj : m.shape[1] - 1 + dj : 8]
 
         x, y = grid(map_x, 0, 0), grid(map_y, 0, 0)
@@ -168,22 +170,23 @@ class BoardRenderer:
             }
         return self._area_cache[width]
 
-    def _rays(self, camera: Intrinsics) -> np.ndarray:
+    def _rays(self, camera: Intrinsics) -> Array:
         if camera not in self._rays_cache:
             self._rays_cache = {camera: _undistorted_rays(camera)}
         return self._rays_cache[camera]
 
 
-def _box_kernel(width: float) -> np.ndarray:
+def _box_kernel(width: float) -> Array:
     """A centred box filter ``width`` taps wide (fractional ends weighted by their overlap)."""
     half = width / 2
     n = int(np.ceil(half - 0.5))
     i = np.arange(-n, n + 1)
     w = np.clip(np.minimum(i + 0.5, half) - np.maximum(i - 0.5, -half), 0.0, None)
-    return (w / w.sum()).astype(np.float32)
+    kernel: Array = (w / w.sum()).astype(np.float32)
+    return kernel
 
 
-def _undistorted_rays(camera: Intrinsics) -> np.ndarray:
+def _undistorted_rays(camera: Intrinsics) -> Array:
     """Ray direction (x, y, 1) of every supersampled pixel centre, lens distortion undone."""
     import cv2
 
@@ -193,13 +196,14 @@ def _undistorted_rays(camera: Intrinsics) -> np.ndarray:
     uu, vv = np.meshgrid(u, v)
     pts = np.stack([uu.ravel(), vv.ravel()], axis=1).reshape(-1, 1, 2)
     criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 40, 1e-9)
-    xy = cv2.undistortPointsIter(
+    # cv2 stubs: no None for R and P (None: no rectification, normalised output).
+    xy = cv2.undistortPointsIter(  # type: ignore[call-overload]
         pts, camera.matrix(), np.asarray(camera.distortion, float), None, None, criteria
     ).reshape(camera.height_px * s, camera.width_px * s, 2)
     return np.concatenate([xy, np.ones(xy.shape[:2] + (1,))], axis=2)
 
 
-def project_points(camera: Intrinsics, pose: BoardPose, object_m: np.ndarray) -> np.ndarray:
+def project_points(camera: Intrinsics, pose: BoardPose, object_m: Array) -> Array:
     """Board points (N, 3) -> pixels (N, 2) through the camera (OpenCV's projection)."""
     import cv2
 

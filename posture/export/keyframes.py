@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from posture.arrays import Array
 from posture.summary_text import ROM_LABELS
 
 # ROM direction -> (per-frame angle, sign of the excursion from neutral).
@@ -60,12 +61,12 @@ def key_moments(report: Mapping[str, Any]) -> list[KeyMoment]:
 
 def extract_frames(
     video_path: str | os.PathLike[str], times_s: Sequence[float]
-) -> list[np.ndarray | None]:
+) -> list[Array | None]:
     """The RGB frame nearest each time (one decoding pass); None when the video has none."""
     import av
 
     targets = np.asarray(times_s, dtype=float)
-    best: list[np.ndarray | None] = [None] * len(targets)
+    best: list[Array | None] = [None] * len(targets)
     best_dt = np.full(len(targets), np.inf)
     if len(targets) == 0:
         return best

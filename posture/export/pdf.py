@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from posture.arrays import Array
 from posture.clinical import DISCLAIMER, classify_cva, classify_rom, rom_norm
 from posture.clinical.change import DEFAULT_MEASURED_ERROR_DEG, at_least_values
 from posture.clinical.norms import ROM_METRICS
@@ -138,7 +139,7 @@ def _image(pdf, png: bytes, width_mm: float) -> None:
     pdf.image(io.BytesIO(png), w=width_mm)
 
 
-def _rgb_png(rgb: np.ndarray) -> bytes:
+def _rgb_png(rgb: Array) -> bytes:
     import cv2
 
     ok, buf = cv2.imencode(".png", np.ascontiguousarray(rgb[:, :, ::-1]))
@@ -155,7 +156,7 @@ def build_pdf(
     sex: str | None = None,
     subject_id: str | None = None,
     notes: str = "",
-    key_frames: Sequence[tuple[str, np.ndarray]] = (),
+    key_frames: Sequence[tuple[str, Array]] = (),
     created: datetime | None = None,
 ):
     """An ``FPDF`` document for a report dict (measurement contract v1).

@@ -19,9 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import overload
 
 import numpy as np
 
+from posture.arrays import Array
 from posture.errors import PostureError
 from posture.geometry.rotations import FACING_CAMERA, compose_head_angles, decompose_head_angles
 
@@ -33,8 +35,8 @@ N_MESH = 468  # the refined mesh adds 10 iris points, not used for the fit
 
 @dataclass(frozen=True)
 class FaceModel:
-    template: np.ndarray  # (468, 3) unit RMS size, head axes (x left, y back, z up)
-    rigid: np.ndarray  # indices used in the fit
+    template: Array  # (468, 3) unit RMS size, head axes (x left, y back, z up)
+    rigid: Array  # indices used in the fit
     pitch_gain: tuple[float, float]  # (looking down, looking up), relative to the camera
     pitch_zero_deg: float = 0.0  # raw pitch the face mesh reports for a level head
 
@@ -61,7 +63,7 @@ def load_face_model(path: Path | None = None) -> FaceModel:
         ) from err
 
 
-def undo_perspective(xyz: np.ndarray, focal_px: float, principal_px: np.ndarray) -> np.ndarray:
+def undo_perspective(xyz: Array, focal_px: float, principal_px: Array) -> Array:
     """3D face points (up to scale) in camera axes from image points and relative depth.
 
     The face mesh gives image positions (perspective) and a depth offset from the
@@ -75,18 +77,17 @@ def undo_perspective(xyz: np.ndarray, focal_px: float, principal_px: np.ndarray)
     return np.column_stack([xy, depth])
 
 
-def fit_rotation(template: np.ndarray, shape: np.ndarray, index: np.ndarray) -> np.ndarray:
+def fit_rotation(template: Array, shape: Array, index: Array) -> Array:
     """Rotation R (template axes -> camera) minimising sum |R a_i - b_i|^2 over ``index``."""
     a = template[index] - template[index].mean(axis=0)
     b = shape[index] - shape[index].mean(axis=0)
     u, _, vt = np.linalg.svd(a.T @ b)
     d = np.sign(np.linalg.det(vt.T @ u.T))
-    return vt.T @ np.diag([1.0, 1.0, d]) @ u.T
+    r: Array = vt.T @ np.diag([1.0, 1.0, d]) @ u.T
+    return r
 
 
-def scale_pitch(
-    r_head_cam: np.ndarray, gains: tuple[float, float], zero_deg: float = 0.0
-) -> np.ndarray:
+def scale_pitch(r_head_cam: Array, gains: tuple[float, float], zero_deg: float = 0.0) -> Array:
     """Correct the pitch relative to the camera as ``gain * (pitch - zero)``, with the
     (down, up) gain by direction; yaw and roll are kept."""
     yaw, pitch, roll = decompose_head_angles(FACING_CAMERA.T @ r_head_cam)
@@ -96,11 +97,11 @@ def scale_pitch(
 
 
 def head_frame_from_face(
-    xyz: np.ndarray,
+    xyz: Array,
     focal_px: float | None = None,
-    principal_px: np.ndarray | None = None,
+    principal_px: Array | None = None,
     model: FaceModel | None = None,
-) -> np.ndarray | None:
+) -> Array | None:
     """Head frame (columns = left, back, up in camera axes) from (478, 3) face points.
 
     Points are pixels with z in the same pixel scale (as MediaPipe's face mesh
@@ -118,14 +119,14 @@ def head_frame_from_face(
     return scale_pitch(r, model.pitch_gain, model.pitch_zero_deg)
 
 
-def eye_centres_px(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def eye_centres_px(xyz: Array) -> tuple[Array, Array]:
     """(subject's left eye, subject's right eye) centres in pixels, from the eye corners."""
     left = np.mean(xyz[list(LEFT_EYE_POINTS), :2], axis=0)
     right = np.mean(xyz[list(RIGHT_EYE_POINTS), :2], axis=0)
     return left, right
 
 
-def ray_rotation(point_px: np.ndarray, focal_px: float, principal_px: np.ndarray) -> np.ndarray:
+def ray_rotation(point_px: Array, focal_px: float, principal_px: Array) -> Array:
     """The smallest rotation taking the optical axis (0, 0, 1) onto the ray through
     ``point_px`` (camera axes)."""
     d = np.array([*((np.asarray(point_px, float) - principal_px) / focal_px), 1.0])
@@ -136,12 +137,11 @@ def ray_rotation(point_px: np.ndarray, focal_px: float, principal_px: np.ndarray
         return np.eye(3)
     k = axis / s
     kx = np.array([[0.0, -k[2], k[1]], [k[2], 0.0, -k[0]], [-k[1], k[0], 0.0]])
-    return np.eye(3) + s * kx + (1.0 - c) * kx @ kx
+    r: Array = np.eye(3) + s * kx + (1.0 - c) * kx @ kx
+    return r
 
 
-def ray_corrected(
-    rotation: np.ndarray, centre_px: np.ndarray, focal_px: float, principal_px: np.ndarray
-) -> np.ndarray:
+def ray_corrected(rotation: Array, centre_px: Array, focal_px: float, principal_px: Array) -> Array:
     """A weak-perspective head rotation (as seen by a camera looking straight at the head's
     crop) in the real camera's axes: turned by the rotation that takes the optical axis
     onto the ray through the crop's centre. A head 20 deg off the optical axis would
@@ -149,13 +149,13 @@ def ray_corrected(
     return ray_rotation(centre_px, focal_px, principal_px) @ rotation
 
 
-def yaw_from_camera_deg(r_head_cam: np.ndarray) -> float:
+def yaw_from_camera_deg(r_head_cam: Array) -> float:
     """How far (deg) the head is turned away from facing the camera, about the camera's
     vertical (+ = the subject's left)."""
     return decompose_head_angles(FACING_CAMERA.T @ r_head_cam)[0]
 
 
-def away_from_camera_deg(r_head_cam: np.ndarray, view: np.ndarray | None = None) -> float:
+def away_from_camera_deg(r_head_cam: Array, view: Array | None = None) -> float:
     """How far (deg) the face points away from the camera, in any direction: the angle
     between the face's forward axis (minus the head's back axis) and the direction to the
     camera. Free of any Euler order (a face turned 80 deg and tipped 30 is 81 deg away).
@@ -178,7 +178,13 @@ BLEND_FROM_DEG = 35.0
 BLEND_TO_DEG = 55.0
 
 
-def fused_head(r_mesh: np.ndarray | None, r_net: np.ndarray | None) -> np.ndarray | None:
+@overload
+def fused_head(r_mesh: Array | None, r_net: Array) -> Array: ...
+@overload
+def fused_head(r_mesh: Array | None, r_net: Array | None) -> Array | None: ...
+
+
+def fused_head(r_mesh: Array | None, r_net: Array | None) -> Array | None:
     """The head frame from the face-mesh fit and the network (either may be missing).
 
     The blend follows the network's angle from the optical axis, the measure the band was
@@ -199,10 +205,11 @@ def fused_head(r_mesh: np.ndarray | None, r_net: np.ndarray | None) -> np.ndarra
     from scipy.spatial.transform import Rotation
 
     delta = Rotation.from_matrix(r_mesh.T @ r_net).as_rotvec()
-    return r_mesh @ Rotation.from_rotvec(w * delta).as_matrix()
+    blended: Array = r_mesh @ Rotation.from_rotvec(w * delta).as_matrix()
+    return blended
 
 
-def models_disagree(r_mesh: np.ndarray | None, r_net: np.ndarray | None) -> bool:
+def models_disagree(r_mesh: Array | None, r_net: Array | None) -> bool:
     """True when the face-mesh fit and the network, both found, are further apart than
     :data:`MAX_MODEL_DISAGREEMENT_DEG` while the mesh still carries weight in the blend
     (the network's head within :data:`BLEND_TO_DEG` of the camera). There the two follow
@@ -227,7 +234,7 @@ ALIGN_WITHIN_DEG = 25.0
 ALIGN_MIN_FRAMES = 10
 
 
-def net_alignment(pairs: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray | None:
+def net_alignment(pairs: list[tuple[Array, Array]]) -> Array | None:
     """The constant rotation D (head axes) with ``mesh ~ net @ D`` over (mesh, net) pairs
     of one recording's frames near facing the camera, or None with too few.
 
@@ -246,4 +253,5 @@ def net_alignment(pairs: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray | No
         return None
     total = sum(n.T @ m for m, n in kept)
     u, _, vt = np.linalg.svd(total)
-    return u @ np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt))]) @ vt
+    mean: Array = u @ np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt))]) @ vt
+    return mean

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from posture.arrays import Array
 
-def camera_matrix(focal_px: float, principal_px: tuple[float, float]) -> np.ndarray:
+
+def camera_matrix(focal_px: float, principal_px: tuple[float, float]) -> Array:
     return np.array(
         [[focal_px, 0.0, principal_px[0]], [0.0, focal_px, principal_px[1]], [0.0, 0.0, 1.0]]
     )
 
 
 def undistort_px(
-    xy: np.ndarray, focal_px: float, principal_px: tuple[float, float], dist: tuple[float, ...]
-) -> np.ndarray:
+    xy: Array, focal_px: float, principal_px: tuple[float, float], dist: tuple[float, ...]
+) -> Array:
     """(N, 2) distorted pixels -> (N, 2) pixels of the same camera without distortion."""
     import cv2
 

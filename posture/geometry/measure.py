@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
+from posture.arrays import Array
 from posture.geometry.head import (
     away_from_camera_deg,
     eye_centres_px,
@@ -71,13 +72,13 @@ class FrameMeasurement:
     head_lost: bool = field(default=False, repr=False)
     # The two head models' frames in camera axes (before the upright reference), so that
     # a recording can align the network to the mesh fit (``realigned``).
-    head_mesh_cam: np.ndarray | None = field(default=None, repr=False, compare=False)
-    head_net_cam: np.ndarray | None = field(default=None, repr=False, compare=False)
-    reference_frame: np.ndarray | None = field(default=None, repr=False, compare=False)
+    head_mesh_cam: Array | None = field(default=None, repr=False, compare=False)
+    head_net_cam: Array | None = field(default=None, repr=False, compare=False)
+    reference_frame: Array | None = field(default=None, repr=False, compare=False)
     # The rotation taking the optical axis onto the ray to the head (the line of sight).
-    head_view_cam: np.ndarray | None = field(default=None, repr=False, compare=False)
+    head_view_cam: Array | None = field(default=None, repr=False, compare=False)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The contract's per-frame fields only."""
         hidden = {
             "head_in_camera_deg", "trunk_yaw_deg", "elbows_in_view", "head_lost",
@@ -104,7 +105,7 @@ class FrameMeasurement:
         )
 
 
-def realigned(m: FrameMeasurement, net_to_mesh: np.ndarray) -> FrameMeasurement:
+def realigned(m: FrameMeasurement, net_to_mesh: Array) -> FrameMeasurement:
     """The frame with the network's head frame turned by ``net_to_mesh`` in the head's own
     axes (see ``posture.geometry.head.net_alignment``) before the two models are fused; a
     head then read past ``MAX_FOLLOWED_DEG`` from the camera is lost, as in
@@ -113,8 +114,14 @@ def realigned(m: FrameMeasurement, net_to_mesh: np.ndarray) -> FrameMeasurement:
         return m
     head = fused_head(m.head_mesh_cam, m.head_net_cam @ net_to_mesh)
     if away_from_camera_deg(head, m.head_view_cam) > MAX_FOLLOWED_DEG:
-        lost = dict.fromkeys(("head_rotation_deg", "head_flexion_deg", "head_lateral_flexion_deg"))
-        return replace(m, head_in_camera_deg=None, head_lost=True, **lost)
+        return replace(
+            m,
+            head_in_camera_deg=None,
+            head_lost=True,
+            head_rotation_deg=None,
+            head_flexion_deg=None,
+            head_lateral_flexion_deg=None,
+        )
     angles = decompose_head_angles(m.reference_frame.T @ head)
     return replace(m, head_in_camera_deg=angles).with_trunk_yaw(m.trunk_yaw_deg)
 
@@ -141,7 +148,8 @@ DEFAULT_FOV_DEG = 65.0
 
 
 def default_focal_px(width: int, height: int) -> float:
-    return max(width, height) / (2 * np.tan(np.radians(DEFAULT_FOV_DEG / 2)))
+    focal: float = max(width, height) / (2 * np.tan(np.radians(DEFAULT_FOV_DEG / 2)))
+    return focal
 
 
 def measure_frame(
@@ -238,7 +246,7 @@ def measure_frame(
     return m.with_trunk_yaw(trunk_yaw)
 
 
-def _line_of_sight(lm: FrameLandmarks, focal_px: float, principal_px: np.ndarray) -> np.ndarray:
+def _line_of_sight(lm: FrameLandmarks, focal_px: float, principal_px: Array) -> Array:
     """The rotation taking the optical axis onto the ray to the head: through the
     network's crop centre, else the face mesh's centre, else the optical axis."""
     if lm.head is not None:
@@ -248,7 +256,7 @@ def _line_of_sight(lm: FrameLandmarks, focal_px: float, principal_px: np.ndarray
     return np.eye(3)
 
 
-def _camera_reference(camera_roll_deg: float, camera_pitch_deg: float = 0.0) -> np.ndarray:
+def _camera_reference(camera_roll_deg: float, camera_pitch_deg: float = 0.0) -> Array:
     """An upright subject squarely facing a (possibly rolled and pitched) camera, in camera
     axes: the face-only reference, whose up axis is the true vertical.
 
@@ -259,7 +267,8 @@ def _camera_reference(camera_roll_deg: float, camera_pitch_deg: float = 0.0) -> 
     """
     # Rolling the camera clockwise makes the world appear rotated counter-clockwise;
     # pitching it down makes true up lean towards the camera's forward axis.
-    return rot_z(-camera_roll_deg) @ rot_x(camera_pitch_deg) @ FACING_CAMERA
+    reference: Array = rot_z(-camera_roll_deg) @ rot_x(camera_pitch_deg) @ FACING_CAMERA
+    return reference
 
 
 def empty_measurement(t_s: float) -> FrameMeasurement:

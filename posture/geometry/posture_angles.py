@@ -56,9 +56,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Self
 
 import numpy as np
 
+from posture.arrays import Array
 from posture.errors import PostureError
 from posture.geometry.trunk import View
 from posture.landmarks.types import (
@@ -88,13 +90,14 @@ class CvaModel:
     low_visibility_factor: float  # uncertainty multiplied by this below GOOD_EAR_VISIBILITY
 
     @classmethod
-    def from_json(cls, model: dict) -> CvaModel:
+    def from_json(cls, model: dict[str, Any]) -> CvaModel:
         return cls(**{k: float(model[k]) for k in cls.__dataclass_fields__})
 
 
-def _read_model(path: Path) -> dict:
+def _read_model(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text())
+        model: dict[str, Any] = json.loads(path.read_text())
+        return model
     except FileNotFoundError as err:
         raise PostureError(
             f"The CVA model file {path} is missing: the posture installation is incomplete, "
@@ -169,13 +172,13 @@ class CvaValue(float):
     uncertainty_deg: float
     camera_elevation_deg: float
 
-    def __new__(cls, value: float, uncertainty_deg: float, camera_elevation_deg: float):
+    def __new__(cls, value: float, uncertainty_deg: float, camera_elevation_deg: float) -> Self:
         obj = super().__new__(cls, value)
         obj.uncertainty_deg = uncertainty_deg
         obj.camera_elevation_deg = camera_elevation_deg
         return obj
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[CvaValue], tuple[float, float, float]]:
         return (CvaValue, (float(self), self.uncertainty_deg, self.camera_elevation_deg))
 
 
@@ -185,7 +188,7 @@ def _image_angle_deg(dx: float, dy_down: float, camera_roll_deg: float) -> float
 
 
 def camera_elevation_deg(
-    point_px: np.ndarray,
+    point_px: Array,
     image_size: tuple[int, int] | None,
     focal_px: float | None,
     camera_roll_deg: float = 0.0,
@@ -211,7 +214,7 @@ def estimate_c7_px(
     camera_roll_deg: float = 0.0,
     elevation_deg: float = 0.0,
     model: CvaModel | None = None,
-) -> np.ndarray:
+) -> Array:
     """Estimated C7 position (pixels) in a side view; see the module docstring."""
     model = model or load_cva_model()
     ear, shoulder = _side_points(pose, view)
@@ -220,7 +223,8 @@ def estimate_c7_px(
     e = elevation_deg / 30.0
     back_fraction = model.c7_back_fraction + model.c7_back_per_30deg * e
     up_fraction = model.c7_up_fraction + model.c7_up_per_30deg * e
-    return shoulder + s * (back_fraction * back + up_fraction * up)
+    c7: Array = shoulder + s * (back_fraction * back + up_fraction * up)
+    return c7
 
 
 def cva_deg(
@@ -309,12 +313,13 @@ def head_above_shoulders(pose: PoseLandmarks, camera_roll_deg: float = 0.0) -> b
     a = np.radians(camera_roll_deg)
     up = np.array([-np.sin(a), -np.cos(a)])  # true up in the image, pixel y down
     # angle(d, up) < max  <=>  d . up > |d| cos(max)
-    return float(np.dot(d, up)) > float(np.linalg.norm(d)) * np.cos(
+    above: bool = float(np.dot(d, up)) > float(np.linalg.norm(d)) * np.cos(
         np.radians(MAX_HEAD_FROM_VERTICAL_DEG)
     )
+    return above
 
 
-def _side_points(pose: PoseLandmarks, view: View) -> tuple[np.ndarray, np.ndarray]:
+def _side_points(pose: PoseLandmarks, view: View) -> tuple[Array, Array]:
     """(tragus proxy, shoulder) in pixels: the camera-side ear, the mean of both shoulders."""
     xy = pose.image_xy
     ear = xy[LEFT_EAR] if view == "left" else xy[RIGHT_EAR]
@@ -322,7 +327,7 @@ def _side_points(pose: PoseLandmarks, view: View) -> tuple[np.ndarray, np.ndarra
     return ear.astype(float), shoulder.astype(float)
 
 
-def _side_axes(view: View, camera_roll_deg: float) -> tuple[np.ndarray, np.ndarray]:
+def _side_axes(view: View, camera_roll_deg: float) -> tuple[Array, Array]:
     """Unit image vectors (backwards, up) of a side-on subject, pixel y pointing down."""
     a = np.radians(camera_roll_deg)
     right = np.array([np.cos(a), -np.sin(a)])  # true horizontal, to image right
@@ -332,9 +337,7 @@ def _side_axes(view: View, camera_roll_deg: float) -> tuple[np.ndarray, np.ndarr
     return back, up
 
 
-def head_tilt_deg(
-    left_eye_px: np.ndarray, right_eye_px: np.ndarray, camera_roll_deg: float = 0.0
-) -> float:
+def head_tilt_deg(left_eye_px: Array, right_eye_px: Array, camera_roll_deg: float = 0.0) -> float:
     """Eye line vs horizontal in a front view; + = subject's left eye lower."""
     d = left_eye_px - right_eye_px
     # Facing the camera, the left eye is on image-right: a lower left eye turns the

@@ -14,23 +14,25 @@ from __future__ import annotations
 
 import numpy as np
 
+from posture.arrays import Array
+
 # A subject squarely facing the camera: left -> image right, back -> away, up -> image up.
 FACING_CAMERA = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
 
 
-def rot_x(angle_deg: float) -> np.ndarray:
+def rot_x(angle_deg: float) -> Array:
     a = np.radians(angle_deg)
     c, s = np.cos(a), np.sin(a)
     return np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
 
 
-def rot_y(angle_deg: float) -> np.ndarray:
+def rot_y(angle_deg: float) -> Array:
     a = np.radians(angle_deg)
     c, s = np.cos(a), np.sin(a)
     return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
 
 
-def rot_z(angle_deg: float) -> np.ndarray:
+def rot_z(angle_deg: float) -> Array:
     a = np.radians(angle_deg)
     c, s = np.cos(a), np.sin(a)
     return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
@@ -38,12 +40,12 @@ def rot_z(angle_deg: float) -> np.ndarray:
 
 def compose_head_angles(
     rotation_deg: float, flexion_deg: float, lateral_flexion_deg: float
-) -> np.ndarray:
+) -> Array:
     """``Rz(rotation) @ Rx(flexion) @ Ry(lateral_flexion)`` in body axes."""
     return rot_z(rotation_deg) @ rot_x(flexion_deg) @ rot_y(lateral_flexion_deg)
 
 
-def decompose_head_angles(r: np.ndarray) -> tuple[float, float, float]:
+def decompose_head_angles(r: Array) -> tuple[float, float, float]:
     """Inverse of :func:`compose_head_angles`: (rotation, flexion, lateral flexion) in degrees.
 
     Exact for |flexion| < 90 deg, which holds for any human neck.
@@ -54,7 +56,7 @@ def decompose_head_angles(r: np.ndarray) -> tuple[float, float, float]:
     return float(rotation), float(flexion), float(lateral)
 
 
-def frame_from_axes(left: np.ndarray, up: np.ndarray) -> np.ndarray | None:
+def frame_from_axes(left: Array, up: Array) -> Array | None:
     """Right-handed body frame from a left-pointing and an up-pointing vector.
 
     ``up`` is kept exactly; ``left`` is made orthogonal to it. Returns None when
@@ -72,8 +74,9 @@ def frame_from_axes(left: np.ndarray, up: np.ndarray) -> np.ndarray | None:
     return np.column_stack([x, y, z])
 
 
-def nearest_rotation(m: np.ndarray) -> np.ndarray:
+def nearest_rotation(m: Array) -> Array:
     """Project a 3x3 matrix onto the closest proper rotation (SVD)."""
     u, _, vt = np.linalg.svd(m)
     d = np.sign(np.linalg.det(u @ vt))
-    return u @ np.diag([1.0, 1.0, d]) @ vt
+    r: Array = u @ np.diag([1.0, 1.0, d]) @ vt
+    return r

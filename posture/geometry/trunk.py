@@ -15,6 +15,7 @@ from typing import Literal
 
 import numpy as np
 
+from posture.arrays import Array
 from posture.geometry.rotations import FACING_CAMERA, decompose_head_angles, frame_from_axes
 from posture.landmarks.types import (
     LEFT_EAR,
@@ -97,9 +98,9 @@ MIN_ELBOW_DROP = 0.5
 
 def trunk_frame(
     pose: PoseLandmarks,
-    camera_up: np.ndarray = CAMERA_UP,
+    camera_up: Array = CAMERA_UP,
     image_size: tuple[int, int] | None = None,
-) -> np.ndarray | None:
+) -> Array | None:
     """Trunk frame (columns = left, back, up in camera axes), or None without both shoulders.
 
     With ``image_size`` (width, height), shoulders outside the frame count as not seen.
@@ -114,13 +115,13 @@ def trunk_frame(
     return frame_from_axes(w[LEFT_SHOULDER] - w[RIGHT_SHOULDER], camera_up)
 
 
-def trunk_yaw_deg(frame: np.ndarray) -> float:
+def trunk_yaw_deg(frame: Array) -> float:
     """Trunk yaw relative to squarely facing the camera; + = turned to the subject's left."""
     rotation, _, _ = decompose_head_angles(FACING_CAMERA.T @ frame)
     return rotation
 
 
-def classify_view(pose: PoseLandmarks, frame: np.ndarray | None) -> View:
+def classify_view(pose: PoseLandmarks, frame: Array | None) -> View:
     """Which side of the subject faces the camera: 'front', 'left', 'right' or 'unknown'.
 
     The trunk yaw from the 3D shoulder line says front or side; the direction

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from posture.arrays import Array
 from posture.errors import InputError
 from posture.options import DEFAULT_MAX_SIDE_PX
 
@@ -62,7 +63,7 @@ class Frame:
 
     index: int
     t_s: float
-    rgb: np.ndarray
+    rgb: Array
 
 
 @dataclass
@@ -200,7 +201,7 @@ def _scaled_size(width: int, height: int, max_side_px: int | None) -> tuple[int,
     return max(2, int(round(width * scale / 2)) * 2), max(2, int(round(height * scale / 2)) * 2)
 
 
-def _resized(rgb: np.ndarray, max_side_px: int | None) -> np.ndarray:
+def _resized(rgb: Array, max_side_px: int | None) -> Array:
     """Scale down to ``max_side_px`` (bilinear; area averaging beyond 2x, against aliasing)."""
     import cv2
 
@@ -212,7 +213,7 @@ def _resized(rgb: np.ndarray, max_side_px: int | None) -> np.ndarray:
     return cv2.resize(rgb, (tw, th), interpolation=interp)
 
 
-def _scaled_rgb(frame, max_side_px: int | None) -> np.ndarray:  # frame: av.VideoFrame
+def _scaled_rgb(frame, max_side_px: int | None) -> Array:  # frame: av.VideoFrame
     """A decoded frame as RGB, scaled down to ``max_side_px``.
 
     Frames that need scaling and are 8-bit 4:2:0 (yuv420p: what cameras and phones
@@ -236,7 +237,7 @@ def _scaled_rgb(frame, max_side_px: int | None) -> np.ndarray:  # frame: av.Vide
     return cv2.cvtColor(i420, cv2.COLOR_YUV2RGB_I420)
 
 
-def _rotate_upright(rgb: np.ndarray, rotation_deg: int) -> np.ndarray:
+def _rotate_upright(rgb: Array, rotation_deg: int) -> Array:
     """Apply the container's display rotation (counter-clockwise degrees, as PyAV reports it)."""
     k = int(round(rotation_deg / 90.0)) % 4
     if k == 0:
@@ -263,7 +264,7 @@ def check_frame_size(name: str, width: int, height: int) -> None:
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def png_chunks_fit(data: np.ndarray | bytes) -> bool:
+def png_chunks_fit(data: Array | bytes) -> bool:
     """False for a PNG whose chunk lengths run past the end of the file (damaged or
     truncated; OpenCV could not decode it either). Checked before OpenCV sees it: OpenCV
     4.11 reserves what a chunk's length field claims, so a 22 KB file whose bytes after the
@@ -422,7 +423,7 @@ class VideoSource:
             f"{display_name(self._path.name)} contains no video frames: record or export it again."
         )
 
-    def _to_rgb(self, frame, rotation_deg: int) -> np.ndarray:
+    def _to_rgb(self, frame, rotation_deg: int) -> Array:
         return _rotate_upright(_scaled_rgb(frame, self._max_side_px), rotation_deg)
 
     def _raw_frames(self):

@@ -43,6 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
+from posture.arrays import Array
 from posture.errors import PostureError
 from posture.geometry.head import ray_rotation  # noqa: F401 - part of this module's API
 from posture.geometry.rotations import nearest_rotation
@@ -137,17 +138,17 @@ class HeadPose:
         params: the 62 de-normalised 3DMM parameters of that crop.
     """
 
-    rotation: np.ndarray
+    rotation: Array
     roi_box: Box
     confidence: float
     crop_quality: float
     crop_shift: float
     crop_scale: float
     mirror_disagreement_deg: float
-    params: np.ndarray
+    params: Array
 
 
-def roi_box_from_points(points_xy: np.ndarray) -> Box:
+def roi_box_from_points(points_xy: Array) -> Box:
     """3DDFA_V2's ``parse_roi_box_from_landmark``: the points' bounding square, enlarged
     to its diagonal (x sqrt 2), same centre. Meant for the 68 landmarks (AFLW's
     ``pt3d_68``); for FaceMesh points use :func:`roi_box_from_face_mesh`."""
@@ -161,7 +162,7 @@ def roi_box_from_points(points_xy: np.ndarray) -> Box:
     return _square(centre, side)
 
 
-def roi_box_from_face_mesh(xyz: np.ndarray) -> Box:
+def roi_box_from_face_mesh(xyz: Array) -> Box:
     """The crop 3DDFA_V2 would take around this face, from FaceMesh's (478, 2 or 3) points."""
     x0, y0, x1, y1 = roi_box_from_points(np.asarray(xyz)[:468, :2])
     side = (x1 - x0) * FACE_MESH_SCALE
@@ -170,7 +171,7 @@ def roi_box_from_face_mesh(xyz: np.ndarray) -> Box:
 
 
 def roi_box_from_head(
-    pose_xy: np.ndarray, visibility: np.ndarray | None = None, min_visibility: float = 0.3
+    pose_xy: Array, visibility: Array | None = None, min_visibility: float = 0.3
 ) -> Box | None:
     """A face crop from MediaPipe Pose's head landmarks (33-point pose, pixels).
 
@@ -201,23 +202,23 @@ def roi_box_from_head(
 roi_box_from_pose = roi_box_from_head
 
 
-def rotation_from_params(params: np.ndarray) -> np.ndarray:
+def rotation_from_params(params: Array) -> Array:
     """3DDFA's rotation (BFM axes -> view axes) from the 3x4 pose: the nearest rotation
     (SVD) to its 3x3 part, which carries the scale and some skew."""
     return nearest_rotation(np.asarray(params[:12], dtype=float).reshape(3, 4)[:, :3])
 
 
-def head_frame_from_bfm(r_bfm: np.ndarray) -> np.ndarray:
+def head_frame_from_bfm(r_bfm: Array) -> Array:
     """The project's head frame (columns left, back, up in camera axes) from 3DDFA's R."""
     return VIEW_TO_CAMERA @ r_bfm @ HEAD_IN_BFM
 
 
-def bfm_from_head_frame(r_head_cam: np.ndarray) -> np.ndarray:
+def bfm_from_head_frame(r_head_cam: Array) -> Array:
     """Inverse of :func:`head_frame_from_bfm`."""
     return VIEW_TO_CAMERA @ r_head_cam @ HEAD_IN_BFM.T
 
 
-def crop_for_net(rgb: np.ndarray, roi_box: Box) -> np.ndarray:
+def crop_for_net(rgb: Array, roi_box: Box) -> Array:
     """The 120x120 RGB crop of ``roi_box``, as 3DDFA_V2's ``crop_img`` + ``cv2.resize``
     (bilinear, pixel centres aligned; outside the image is black) in one warp."""
     import cv2
@@ -268,21 +269,21 @@ class HeadPoseNet:
         self._input = self._session.get_inputs()[0].name
         self.reframe_steps = reframe_steps
 
-    def params(self, rgb_image: np.ndarray, roi_box: Box) -> np.ndarray:
+    def params(self, rgb_image: Array, roi_box: Box) -> Array:
         """The 62 de-normalised 3DMM parameters of the face in ``roi_box`` (RGB uint8)."""
         return self._run(crop_for_net(rgb_image, roi_box)[None])[0]
 
-    def _run(self, crops: np.ndarray) -> np.ndarray:
+    def _run(self, crops: Array) -> Array:
         """(N, 120, 120, 3) uint8 RGB crops -> (N, 62) parameters."""
         x = np.ascontiguousarray(crops.transpose(0, 3, 1, 2), dtype=np.float32)
         return self._session.run(None, {self._input: x})[0].astype(float)
 
     def estimate(
         self,
-        rgb_image: np.ndarray,
+        rgb_image: Array,
         roi_box: Box,
         focal_px: float | None = None,
-        principal_px: np.ndarray | None = None,
+        principal_px: Array | None = None,
         mirror_check: bool = True,
     ) -> HeadPose:
         """Head pose of the face in ``roi_box`` of an RGB image.
@@ -332,10 +333,10 @@ class HeadPoseNet:
 
     def estimate_around(
         self,
-        rgb_image: np.ndarray,
+        rgb_image: Array,
         roi_box: Box,
         focal_px: float | None = None,
-        principal_px: np.ndarray | None = None,
+        principal_px: Array | None = None,
         scales: tuple[float, ...] = SEARCH_SCALES,
     ) -> HeadPose:
         """:meth:`estimate` for a rough box (e.g. :func:`roi_box_from_head`): the box is
@@ -355,13 +356,13 @@ class HeadPoseNet:
         return replace(max(tries, key=lambda p: p.confidence), confidence=0.0)
 
 
-def _drift(box: Box, centre: np.ndarray) -> float:
+def _drift(box: Box, centre: Array) -> float:
     """Distance from ``centre`` to the box's centre, as a fraction of the box's side."""
     own = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
     return float(np.linalg.norm(own - centre) / (box[2] - box[0]))
 
 
-def _face_box_in_crop(params: np.ndarray) -> tuple[np.ndarray, float]:
+def _face_box_in_crop(params: Array) -> tuple[Array, float]:
     """Where the network puts the face's landmark box (centre, crop px with y down, as
     3DDFA_V2's ``similar_transform``) and the side of the training crop it implies."""
     p = np.asarray(params[:12], dtype=float).reshape(3, 4)
@@ -374,29 +375,29 @@ def _face_box_in_crop(params: np.ndarray) -> tuple[np.ndarray, float]:
     return centre, side
 
 
-def _reframed(params: np.ndarray, box: Box) -> Box:
+def _reframed(params: Array, box: Box) -> Box:
     """The box 3DDFA_V2's landmark crop would have given, from this crop's answer."""
     centre, side = _face_box_in_crop(params)
     k = (box[2] - box[0]) / INPUT_SIZE
     return _square(np.array([box[0], box[1]]) + centre * k, side * k)
 
 
-def _framing(params: np.ndarray, box: Box) -> tuple[float, float]:
+def _framing(params: Array, box: Box) -> tuple[float, float]:
     """(shift as a fraction of the box, asked side / given side) of this crop."""
     centre, side = _face_box_in_crop(params)
     shift = np.linalg.norm(centre - INPUT_SIZE / 2) / INPUT_SIZE
     return float(shift), float(side / INPUT_SIZE)
 
 
-def _angle_deg(r: np.ndarray) -> float:
+def _angle_deg(r: Array) -> float:
     """Angle (deg) of a rotation matrix."""
     return float(np.degrees(np.arccos(np.clip((np.trace(r) - 1.0) / 2.0, -1.0, 1.0))))
 
 
-def _square(centre: np.ndarray, side: float) -> Box:
+def _square(centre: Array, side: float) -> Box:
     h = side / 2
     return (float(centre[0] - h), float(centre[1] - h), float(centre[0] + h), float(centre[1] + h))
 
 
-def _dist(xy: np.ndarray, i: int, j: int) -> float:
+def _dist(xy: Array, i: int, j: int) -> float:
     return float(np.linalg.norm(xy[i] - xy[j]))

@@ -13,11 +13,11 @@ One instance serves one stream (MediaPipe's video mode needs increasing times).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +32,7 @@ from posture.landmarks.types import (
     RIGHT_SHOULDER,
     FaceLandmarks,
     FrameLandmarks,
+    FrameT,
     HeadRotation,
     PoseLandmarks,
 )
@@ -107,14 +108,6 @@ class Box:
         return shift > ROI_HYSTERESIS * other.size or abs(self.size - other.size) > (
             ROI_HYSTERESIS * other.size
         )
-
-
-class _HasPixels(Protocol):
-    rgb: np.ndarray
-    t_s: float
-
-
-FrameT = TypeVar("FrameT", bound=_HasPixels)
 
 
 @dataclass(frozen=True)
@@ -327,7 +320,7 @@ class MediaPipeLandmarker:
     def follow_near(self, centre_px: tuple[float, float], size_px: float | None = None) -> None:
         """From the next frame on, follow the person nearest ``centre_px`` (pixels of the
         frame) instead of choosing the largest and most central one: a subject handed
-        over from another part of the same video (see posture.parallel). With
+        over from another part of the same video (see posture.runners.chunked). With
         ``size_px`` (their :func:`person_box` size) they are tracked from that box as if
         followed up to here; a search runs only when they are not found there."""
         self._follow_request = (centre_px, size_px)  # applied by the next process()
@@ -486,7 +479,7 @@ class MediaPipeLandmarker:
 
     def process_stream(
         self, frames: Iterable[FrameT], overlap: bool = True
-    ) -> Iterator[tuple[FrameT, FrameLandmarks]]:
+    ) -> Generator[tuple[FrameT, FrameLandmarks], None, None]:
         """Each frame (anything with ``rgb`` and ``t_s``) with its landmarks, in order;
         the same landmarks as :meth:`process` frame by frame.
 

@@ -1,8 +1,11 @@
-"""The project's own landmark arrays: what every model backend must produce."""
+"""The project's own landmark arrays, and the ``Landmarker`` protocol: what every model
+backend must produce and offer (``posture.landmarks.mediapipe_adapter`` is the one used)."""
 
 from __future__ import annotations
 
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -88,3 +91,47 @@ class FrameLandmarks:
     face: FaceLandmarks | None
     people_in_view: int | None = None  # counted on some frames only; None = not counted
     head: HeadRotation | None = None  # from the head-pose network, when it ran
+
+
+class HasPixels(Protocol):
+    """A frame as a landmarker takes it: an upright RGB picture and its time (s)."""
+
+    @property
+    def rgb(self) -> np.ndarray: ...
+
+    @property
+    def t_s(self) -> float: ...
+
+
+FrameT = TypeVar("FrameT", bound=HasPixels)
+
+
+class Landmarker(Protocol):
+    """Landmarks of one followed subject, frame by frame (one instance per stream).
+
+    ``max_people_seen``: the most people counted in view so far (callers reset it to 0
+    for a stream and read it after).
+    """
+
+    max_people_seen: int
+
+    def process(self, rgb: np.ndarray, t_s: float) -> FrameLandmarks:
+        """The followed subject's landmarks in one frame."""
+        ...
+
+    def process_stream(
+        self, frames: Iterable[FrameT], overlap: bool = True
+    ) -> Generator[tuple[FrameT, FrameLandmarks], None, None]:
+        """Each frame with its landmarks, in order; ``overlap=False`` takes frames one at
+        a time. Closing the generator stops any thread behind it."""
+        ...
+
+    def set_camera_roll(self, roll_deg: float) -> None:
+        """Level frames by the camera's roll before the models see them (0: off)."""
+        ...
+
+    def follow_near(self, centre_px: tuple[float, float], size_px: float | None = None) -> None:
+        """From the next frame on, follow the person nearest ``centre_px``."""
+        ...
+
+    def close(self) -> None: ...

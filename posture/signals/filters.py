@@ -61,7 +61,7 @@ def lowpass_zero_phase(
     Stretches too short to filter are returned unchanged.
     """
     # Imported here: scipy.signal takes ~0.9 s to import, which every process
-    # analysing part of a video (posture.parallel) would pay without needing it.
+    # analysing part of a video (posture.runners.chunked) would pay without needing it.
     from scipy.signal import butter, sosfiltfilt
 
     y = x.astype(float).copy()

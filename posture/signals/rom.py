@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from posture.arrays import Array
+
 HEAD_KEYS = ("head_rotation_deg", "head_flexion_deg", "head_lateral_flexion_deg")
 # A still period is this long, with every head angle inside this band (deg).
 NEUTRAL_WINDOW_S = 0.8
@@ -27,7 +29,7 @@ class Neutral:
     source: str  # "still period", "start of recording", "calibration profile"
 
 
-def find_neutral(t_s: np.ndarray, series: dict[str, np.ndarray]) -> Neutral | None:
+def find_neutral(t_s: Array, series: dict[str, Array]) -> Neutral | None:
     """Earliest still period near the start; None when the head angles are never measured."""
     head = np.vstack([series[k] for k in HEAD_KEYS])
     measured = np.all(np.isfinite(head), axis=0)
@@ -59,7 +61,7 @@ ROM_KEYS = (
 )
 
 
-def range_of_motion(series: dict[str, np.ndarray], neutral: Neutral) -> dict[str, float | None]:
+def range_of_motion(series: dict[str, Array], neutral: Neutral) -> dict[str, float | None]:
     """Peak excursion from neutral per direction (positive degrees), None if not performed."""
     out: dict[str, float | None] = dict.fromkeys(ROM_KEYS)
     pairs = {
@@ -90,9 +92,9 @@ ROM_DIRECTIONS: dict[str, tuple[str, str]] = {
 
 
 def directions_at_limit(
-    series: dict[str, np.ndarray],
+    series: dict[str, Array],
     neutral: Neutral,
-    head_lost: np.ndarray,
+    head_lost: Array,
     rom: dict[str, float | None],
 ) -> dict[str, float]:
     """ROM keys whose value is only "at least", with that lower bound (deg): the head was
@@ -119,7 +121,7 @@ def directions_at_limit(
     return {k: out[k] for k in ROM_KEYS if k in out}
 
 
-def _readings_beside_losses(x: np.ndarray, lost: np.ndarray) -> np.ndarray:
+def _readings_beside_losses(x: Array, lost: Array) -> Array:
     """The last finite reading before, and the first after, each run of lost frames."""
     finite = np.isfinite(x)
     idx = np.flatnonzero(finite)

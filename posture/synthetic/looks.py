@@ -22,6 +22,7 @@ import math
 
 import numpy as np
 
+from posture.arrays import Array
 from posture.synthetic.rig import ACROMION_VERTEX, TRAGUS_VERTEX, Body, PosedBody
 
 GLASSES_TUBE_M = 0.0022
@@ -29,7 +30,7 @@ HAIR_OFFSET_M = 0.007  # outside the scalp / skin
 _NECK_BONES = ("head", "neck01", "neck02", "neck03", "spine01", "clavicle", "shoulder01")
 
 
-Mesh = tuple[np.ndarray, np.ndarray]  # (V, 3) float64 vertices, (F, 3) int faces
+Mesh = tuple[Array, Array]  # (V, 3) float64 vertices, (F, 3) int faces
 _CACHE: dict[tuple[str, int], tuple[Body, Mesh]] = {}
 
 
@@ -42,7 +43,7 @@ def _cached(kind: str, body: Body, build) -> Mesh:
 
 
 # ----------------------------------------------------------------------------- helpers
-def _frame(tangent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _frame(tangent: Array) -> tuple[Array, Array]:
     t = tangent / np.linalg.norm(tangent)
     ref = np.array([0.0, 0.0, 1.0]) if abs(t[2]) < 0.9 else np.array([1.0, 0.0, 0.0])
     a = np.cross(t, ref)
@@ -50,7 +51,7 @@ def _frame(tangent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return a, np.cross(t, a)
 
 
-def tube(points: np.ndarray, radius: float, closed: bool = False, sides: int = 8) -> Mesh:
+def tube(points: Array, radius: float, closed: bool = False, sides: int = 8) -> Mesh:
     """A tube of ``sides``-gon cross-section along a polyline (capped when open)."""
     p = np.asarray(points, dtype=np.float64)
     n = len(p)
@@ -90,17 +91,17 @@ def merge(meshes: list[Mesh]) -> Mesh:
     return np.concatenate(verts), np.concatenate(faces)
 
 
-def _dominant_bones(body: Body) -> np.ndarray:
+def _dominant_bones(body: Body) -> Array:
     idx = body.skin_indices[np.arange(len(body.skin_indices)), body.skin_weights.argmax(1)]
     return np.array([body.bone_names[i].split(".")[0] for i in idx])
 
 
-def _head_vertices(body: Body) -> np.ndarray:
+def _head_vertices(body: Body) -> Array:
     seg = np.array(body.segment_names)[body.segment]
     return body.rest_vertices[seg == "head"]
 
 
-def _side_x(verts: np.ndarray, y: float, z: float, side: float, win: float = 0.012) -> float:
+def _side_x(verts: Array, y: float, z: float, side: float, win: float = 0.012) -> float:
     """Outermost |x| of the head surface near (y, z) on one side (+1 left, -1 right)."""
     sel = (np.abs(verts[:, 1] - y) < win) & (np.abs(verts[:, 2] - z) < win)
     sel &= np.sign(verts[:, 0]) == side
@@ -169,7 +170,7 @@ def _build_glasses(body: Body) -> Mesh:
     return merge(meshes)
 
 
-def _head_mask(body: Body) -> np.ndarray:
+def _head_mask(body: Body) -> Array:
     return np.array(body.segment_names)[body.segment] == "head"
 
 
@@ -255,12 +256,12 @@ def _build_long_hair(body: Body) -> Mesh:
 
 
 # ----------------------------------------------------------------------------- posed
-def rigid_on_head(posed: PosedBody, rest_vertices: np.ndarray) -> np.ndarray:
+def rigid_on_head(posed: PosedBody, rest_vertices: Array) -> Array:
     t = posed.transforms[posed.body.bone("head")]
     return rest_vertices @ t[:3, :3].T + t[:3, 3]
 
 
-def accessory_meshes(posed: PosedBody, appearance) -> list[tuple[np.ndarray, np.ndarray, tuple]]:
+def accessory_meshes(posed: PosedBody, appearance) -> list[tuple[Array, Array, tuple]]:
     """[(posed vertices, faces, rgb)] for the looks switched on in ``appearance``."""
     out = []
     if getattr(appearance, "long_hair", False):

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from posture.arrays import Array
 from posture.synthetic.looks import accessory_meshes
 from posture.synthetic.rig import Body, BodyPose, PosedBody, load_bodies, pose_body
 from posture.synthetic.scene import (
@@ -71,9 +72,9 @@ class Renderer:
         camera: Camera,
         appearance: Appearance | None = None,
         lighting: Lighting | None = None,
-        background: np.ndarray | None = None,
+        background: Array | None = None,
         chair: Chair | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[Array, Array]:
         """(RGB uint8 HxWx3 contiguous, depth float32 HxW in metres, 0 = background)."""
         pyrender = _pyrender()
         import trimesh
@@ -183,12 +184,12 @@ def render_still(
     zoom: float = 1.0,
     appearance: Appearance | None = None,
     lighting: Lighting | None = None,
-    background: str | np.ndarray = "plain",
+    background: str | Array = "plain",
     noise_sigma: float = 0.0,
     seed: int = 0,
     chair: Chair | None = None,
     renderer: Renderer | None = None,
-) -> tuple[np.ndarray, dict[str, object]]:
+) -> tuple[Array, dict[str, object]]:
     """Render one still; returns (RGB uint8 HxWx3 contiguous array, truth dict).
 
     ``body``: a Body, or an index / name in the exported body set.

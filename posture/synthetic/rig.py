@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from posture.arrays import Array
 from posture.geometry.rotations import (
     compose_head_angles,
     decompose_head_angles,
@@ -54,7 +55,7 @@ head_rotation_matrix = compose_head_angles
 decompose_head_rotation = decompose_head_angles
 
 
-def rotvec_to_matrix(rotvec: np.ndarray) -> np.ndarray:
+def rotvec_to_matrix(rotvec: Array) -> Array:
     theta = float(np.linalg.norm(rotvec))
     if theta < 1e-12:
         return np.eye(3)
@@ -63,7 +64,7 @@ def rotvec_to_matrix(rotvec: np.ndarray) -> np.ndarray:
     return np.eye(3) + math.sin(theta) * kx + (1.0 - math.cos(theta)) * (kx @ kx)
 
 
-def matrix_to_rotvec(r: np.ndarray) -> np.ndarray:
+def matrix_to_rotvec(r: Array) -> Array:
     cos_theta = float(np.clip((np.trace(r) - 1.0) / 2.0, -1.0, 1.0))
     theta = math.acos(cos_theta)
     if theta < 1e-12:
@@ -78,7 +79,7 @@ def matrix_to_rotvec(r: np.ndarray) -> np.ndarray:
     return theta * w / (2.0 * math.sin(theta))
 
 
-def rotation_fraction(r: np.ndarray, fraction: float) -> np.ndarray:
+def rotation_fraction(r: Array, fraction: float) -> Array:
     """R**fraction: same axis, the angle scaled (so fraction 1/4 four times gives R back)."""
     return rotvec_to_matrix(fraction * matrix_to_rotvec(r))
 
@@ -91,23 +92,23 @@ class Body:
     index: int
     name: str
     phenotype: dict[str, float]
-    rest_vertices: np.ndarray  # (V, 3) metres
-    rest_bone_poses: np.ndarray  # (B, 4, 4) rest bone frames (rotation | head) in world
-    faces: np.ndarray  # (F, 3) int
-    skin_weights: np.ndarray  # (V, K)
-    skin_indices: np.ndarray  # (V, K)
+    rest_vertices: Array  # (V, 3) metres
+    rest_bone_poses: Array  # (B, 4, 4) rest bone frames (rotation | head) in world
+    faces: Array  # (F, 3) int
+    skin_weights: Array  # (V, K)
+    skin_indices: Array  # (V, K)
     bone_names: tuple[str, ...]
-    bone_parents: np.ndarray  # (B,), -1 for the root
-    segment: np.ndarray  # (V,) Anny body-part segment id
+    bone_parents: Array  # (B,), -1 for the root
+    segment: Array  # (V,) Anny body-part segment id
     segment_names: tuple[str, ...]
-    uv_masks: dict[str, np.ndarray] = field(repr=False)
-    vertex_uv: np.ndarray = field(repr=False)
+    uv_masks: dict[str, Array] = field(repr=False)
+    vertex_uv: Array = field(repr=False)
 
     def bone(self, name: str) -> int:
         return self.bone_names.index(name)
 
     @property
-    def rest_bone_heads(self) -> np.ndarray:
+    def rest_bone_heads(self) -> Array:
         return self.rest_bone_poses[:, :3, 3]
 
 
@@ -161,8 +162,8 @@ def load_bodies(path: Path | str | None = None) -> BodySet:
 
 # ----------------------------------------------------------------------------- kinematics
 def forward_kinematics(
-    body: Body, deltas: dict[str, np.ndarray], root_transform: np.ndarray | None = None
-) -> np.ndarray:
+    body: Body, deltas: dict[str, Array], root_transform: Array | None = None
+) -> Array:
     """Skinning transforms T (B, 4, 4) for world-axes delta rotations about rest bone heads.
 
     ``deltas`` maps bone name -> 3x3 rotation (bones not listed: identity).
@@ -183,12 +184,12 @@ def forward_kinematics(
     return transforms
 
 
-def bone_poses_from_transforms(transforms: np.ndarray, rest_bone_poses: np.ndarray) -> np.ndarray:
+def bone_poses_from_transforms(transforms: Array, rest_bone_poses: Array) -> Array:
     """Posed bone frames W_c = T_c @ P_c."""
     return transforms @ rest_bone_poses
 
 
-def skinning_transforms(bone_poses: np.ndarray, rest_bone_poses: np.ndarray) -> np.ndarray:
+def skinning_transforms(bone_poses: Array, rest_bone_poses: Array) -> Array:
     """T_c = W_c @ P_c^-1 (rigid inverse)."""
     inv = np.zeros_like(rest_bone_poses, dtype=np.float64)
     rt = np.swapaxes(rest_bone_poses[:, :3, :3], 1, 2)
@@ -198,9 +199,7 @@ def skinning_transforms(bone_poses: np.ndarray, rest_bone_poses: np.ndarray) -> 
     return np.asarray(bone_poses, dtype=np.float64) @ inv
 
 
-def skin_vertices(
-    body: Body, transforms: np.ndarray, rest_vertices: np.ndarray | None = None
-) -> np.ndarray:
+def skin_vertices(body: Body, transforms: Array, rest_vertices: Array | None = None) -> Array:
     """Linear blend skinning: v' = sum_k w_k (T_k v)."""
     v = body.rest_vertices if rest_vertices is None else rest_vertices
     blend = np.einsum("vk,vkij->vij", body.skin_weights, transforms[body.skin_indices][:, :, :3])
@@ -228,7 +227,7 @@ class BodyPose:
     knee_flexion_deg: float = 0.0  # 90 = seated shins (vertical)
 
 
-def neck_deltas(pose: BodyPose) -> dict[str, np.ndarray]:
+def neck_deltas(pose: BodyPose) -> dict[str, Array]:
     """Deltas of neck01, neck02, neck03, head whose product is exactly the commanded rotation.
 
     With Q = R**(1/4) and the forward-head bends F_k (product I), bone k gets the cumulative
@@ -239,7 +238,7 @@ def neck_deltas(pose: BodyPose) -> dict[str, np.ndarray]:
     q = rotation_fraction(r, 0.25)
     p = pose.forward_head_deg
     bends = [rot_x(p), rot_x(0.5 * p), rot_x(-0.75 * p), rot_x(-0.75 * p)]
-    deltas: dict[str, np.ndarray] = {}
+    deltas: dict[str, Array] = {}
     n_prev = np.eye(3)
     for name, bend in zip(NECK_CHAIN, bends, strict=True):
         n_k = n_prev @ bend
@@ -248,7 +247,7 @@ def neck_deltas(pose: BodyPose) -> dict[str, np.ndarray]:
     return deltas
 
 
-def pose_deltas(body: Body, pose: BodyPose) -> dict[str, np.ndarray]:
+def pose_deltas(body: Body, pose: BodyPose) -> dict[str, Array]:
     deltas = neck_deltas(pose)
     lean = rot_x(pose.trunk_lean_forward_deg / 3.0) @ rot_y(pose.trunk_lean_left_deg / 3.0)
     for name in LOWER_SPINE_CHAIN:
@@ -268,19 +267,19 @@ def pose_deltas(body: Body, pose: BodyPose) -> dict[str, np.ndarray]:
 class PosedBody:
     body: Body
     pose: BodyPose
-    transforms: np.ndarray  # (B, 4, 4) skinning transforms
-    bone_poses: np.ndarray  # (B, 4, 4) posed bone frames
-    vertices: np.ndarray  # (V, 3)
+    transforms: Array  # (B, 4, 4) skinning transforms
+    bone_poses: Array  # (B, 4, 4) posed bone frames
+    vertices: Array  # (V, 3)
 
-    def bone_rotation(self, name: str) -> np.ndarray:
+    def bone_rotation(self, name: str) -> Array:
         """World rotation of a bone relative to its rest orientation (G_c)."""
         return self.transforms[self.body.bone(name), :3, :3]
 
-    def head_in_trunk(self) -> np.ndarray:
+    def head_in_trunk(self) -> Array:
         return self.bone_rotation(THORAX_BONE).T @ self.bone_rotation("head")
 
 
-def pose_body(body: Body, pose: BodyPose, root_transform: np.ndarray | None = None) -> PosedBody:
+def pose_body(body: Body, pose: BodyPose, root_transform: Array | None = None) -> PosedBody:
     transforms = forward_kinematics(body, pose_deltas(body, pose), root_transform)
     return PosedBody(
         body=body,
@@ -292,7 +291,7 @@ def pose_body(body: Body, pose: BodyPose, root_transform: np.ndarray | None = No
 
 
 # ----------------------------------------------------------------------------- truth
-def eye_centres(posed: PosedBody) -> dict[str, np.ndarray]:
+def eye_centres(posed: PosedBody) -> dict[str, Array]:
     """Eyeball centres: posed heads of the eye.L / eye.R bones (centre of rotation)."""
     return {
         side: posed.bone_poses[posed.body.bone(f"eye.{s}"), :3, 3]
@@ -300,7 +299,7 @@ def eye_centres(posed: PosedBody) -> dict[str, np.ndarray]:
     }
 
 
-def shoulder_centres(posed: PosedBody) -> dict[str, np.ndarray]:
+def shoulder_centres(posed: PosedBody) -> dict[str, Array]:
     """Shoulder joint centres: posed heads of upperarm01.L / .R."""
     return {
         side: posed.bone_poses[posed.body.bone(f"upperarm01.{s}"), :3, 3]
@@ -308,7 +307,7 @@ def shoulder_centres(posed: PosedBody) -> dict[str, np.ndarray]:
     }
 
 
-def landmarks_3d(posed: PosedBody) -> dict[str, np.ndarray]:
+def landmarks_3d(posed: PosedBody) -> dict[str, Array]:
     v = posed.vertices
     eyes = eye_centres(posed)
     shoulders = shoulder_centres(posed)
@@ -327,7 +326,7 @@ def landmarks_3d(posed: PosedBody) -> dict[str, np.ndarray]:
     }
 
 
-def trunk_axes_horizontal(posed: PosedBody) -> tuple[np.ndarray, np.ndarray]:
+def trunk_axes_horizontal(posed: PosedBody) -> tuple[Array, Array]:
     """(forward, left) unit vectors of the thorax, projected on the world horizontal."""
     g = posed.bone_rotation(THORAX_BONE)
     forward = g @ np.array([0.0, -1.0, 0.0])
@@ -337,13 +336,13 @@ def trunk_axes_horizontal(posed: PosedBody) -> tuple[np.ndarray, np.ndarray]:
     return forward, left
 
 
-def cva_deg(c7: np.ndarray, tragus: np.ndarray, forward: np.ndarray) -> float:
+def cva_deg(c7: Array, tragus: Array, forward: Array) -> float:
     """Angle of C7->tragus above the gravity horizontal, in the sagittal plane (forward, up)."""
     d = tragus - c7
     return math.degrees(math.atan2(float(d[2]), float(d @ forward)))
 
 
-def tilt_deg(left_point: np.ndarray, right_point: np.ndarray, left_axis: np.ndarray) -> float:
+def tilt_deg(left_point: Array, right_point: Array, left_axis: Array) -> float:
     """Inclination of the right->left line in the frontal plane; + = left point lower."""
     d = left_point - right_point
     return math.degrees(math.atan2(-float(d[2]), float(d @ left_axis)))

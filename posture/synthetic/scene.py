@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from posture.arrays import Array
 from posture.synthetic.rig import (
     Body,
     PosedBody,
@@ -53,10 +54,10 @@ _SHOULDER_BONES = ("clavicle", "shoulder01", "upperarm01", "upperarm02")
 _LEG_BONES = ("pelvis", "upperleg01", "upperleg02", "lowerleg01", "lowerleg02")
 _FOOT_PREFIXES = ("foot", "toe")
 
-_REGION_CACHE: dict[int, np.ndarray] = {}
+_REGION_CACHE: dict[int, Array] = {}
 
 
-def region_labels(body: Body, long_sleeves: bool = False) -> np.ndarray:
+def region_labels(body: Body, long_sleeves: bool = False) -> Array:
     """Per-vertex region ids (same topology for every body; computed on the neutral body)."""
     key = int(long_sleeves)
     if key in _REGION_CACHE:
@@ -190,7 +191,7 @@ def random_appearance(rng: np.random.Generator) -> Appearance:
     )
 
 
-def vertex_colours(body: Body, appearance: Appearance) -> np.ndarray:
+def vertex_colours(body: Body, appearance: Appearance) -> Array:
     """(V, 4) uint8 RGBA vertex colours."""
     labels = region_labels(body, appearance.long_sleeves)
     skin = np.asarray(appearance.skin_rgb, dtype=np.float64)
@@ -224,20 +225,20 @@ class Camera:
     fy: float
     cx: float
     cy: float
-    pose: np.ndarray  # 4x4 camera-to-world, OpenGL axes (looks along -z)
+    pose: Array  # 4x4 camera-to-world, OpenGL axes (looks along -z)
     azimuth_deg: float = 0.0
     view: str = "front"
 
     @property
-    def intrinsics(self) -> np.ndarray:
+    def intrinsics(self) -> Array:
         return np.array([[self.fx, 0.0, self.cx], [0.0, self.fy, self.cy], [0.0, 0.0, 1.0]])
 
     @property
-    def world_to_camera_cv(self) -> np.ndarray:
+    def world_to_camera_cv(self) -> Array:
         gl_to_cv = np.diag([1.0, -1.0, -1.0, 1.0])
         return gl_to_cv @ np.linalg.inv(self.pose)
 
-    def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def project(self, points: Array) -> tuple[Array, Array]:
         """World points (N, 3) -> pixels (N, 2) and depths along the optical axis (N,)."""
         p = np.atleast_2d(points)
         m = self.world_to_camera_cv
@@ -267,7 +268,7 @@ def view_for_azimuth(azimuth_deg: float) -> str:
     return "oblique"
 
 
-def look_at_pose(eye: np.ndarray, target: np.ndarray, roll_deg: float = 0.0) -> np.ndarray:
+def look_at_pose(eye: Array, target: Array, roll_deg: float = 0.0) -> Array:
     """Camera-to-world (OpenGL) looking from eye to target, world z up, rolled about the axis."""
     forward = target - eye
     forward = forward / np.linalg.norm(forward)
@@ -287,7 +288,7 @@ def look_at_pose(eye: np.ndarray, target: np.ndarray, roll_deg: float = 0.0) -> 
 FRAMINGS = {"head": 0.42, "upper": 0.95, "full": None}  # vertical extent in metres
 
 
-def framing_target(posed: PosedBody, framing: str) -> tuple[np.ndarray, float]:
+def framing_target(posed: PosedBody, framing: str) -> tuple[Array, float]:
     """(target point, vertical extent in metres) for a framing of the posed body."""
     lm = landmarks_3d(posed)
     head_c = 0.5 * (lm["tragus_left"] + lm["tragus_right"])
@@ -312,7 +313,7 @@ def make_camera(
     height: int = 480,
     framing: str = "upper",
     zoom: float = 1.0,
-    target_offset_m: np.ndarray | None = None,
+    target_offset_m: Array | None = None,
 ) -> Camera:
     """A camera around the posed subject; focal length chosen so the framing fills the image."""
     target, extent = framing_target(posed, framing)
@@ -358,7 +359,7 @@ def random_lighting(rng: np.random.Generator) -> Lighting:
 
 
 # ----------------------------------------------------------------------------- backgrounds
-def make_background(rng: np.random.Generator, width: int, height: int, kind: str) -> np.ndarray:
+def make_background(rng: np.random.Generator, width: int, height: int, kind: str) -> Array:
     """RGB uint8 background: 'plain', 'gradient', 'stripes', 'checker', 'noise' or 'room'."""
     base = rng.uniform(40, 230, size=3)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
@@ -398,7 +399,7 @@ def make_background(rng: np.random.Generator, width: int, height: int, kind: str
 BACKGROUND_KINDS = ("plain", "gradient", "stripes", "checker", "noise", "room")
 
 
-def add_noise(rng: np.random.Generator, image: np.ndarray, sigma: float) -> np.ndarray:
+def add_noise(rng: np.random.Generator, image: Array, sigma: float) -> Array:
     if sigma <= 0:
         return image
     noisy = image.astype(np.float32) + rng.normal(0.0, sigma, size=image.shape)
@@ -420,9 +421,7 @@ TRUTH_POINTS = (
 )
 
 
-def frame_truth(
-    posed: PosedBody, camera: Camera, depth: np.ndarray | None = None
-) -> dict[str, object]:
+def frame_truth(posed: PosedBody, camera: Camera, depth: Array | None = None) -> dict[str, object]:
     """JSON-serialisable ground truth for one render (angles, 2D points, camera, body)."""
     truth: dict[str, object] = {k: round(v, 4) for k, v in truth_angles(posed).items()}
     lm = landmarks_3d(posed)

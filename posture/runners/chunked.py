@@ -7,7 +7,7 @@ chunk gets a worker process that opens the file itself, seeks to the keyframe
 before its chunk and keeps the times :meth:`VideoSource.frames` would give. Every
 process returns per-frame measurements (never frames); the caller joins them in
 time order and builds the report exactly as the one-process path does
-(:func:`posture.pipeline.assemble_report`).
+(:func:`posture.assemble.assemble_report`).
 
 The subject: a worker follows the person nearest where the first chunk's subject
 was on the first frame. Where a chunk still starts on someone other than the
@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from posture.assemble import assemble_report, no_person_error
 from posture.errors import InputError, PostureError
 from posture.geometry.measure import FrameMeasurement
 from posture.io.media import (
@@ -40,15 +41,11 @@ from posture.io.media import (
     prefetch,
 )
 from posture.landmarks.mediapipe_adapter import MediaPipeLandmarker, person_box
-from posture.landmarks.types import FrameLandmarks
-from posture.pipeline import (
-    AnalysisOptions,
-    assemble_report,
-    measure_frames,
-    no_person_error,
-)
+from posture.landmarks.types import FrameLandmarks, Landmarker
+from posture.options import AnalysisOptions
 from posture.progress import NullProgress, Progress
 from posture.report import Report
+from posture.stream import measure_counting_people
 
 # A chunk shorter than this is not worth a process (start-up, models, a people search).
 MIN_CHUNK_S = 2.0
@@ -186,7 +183,7 @@ def same_person(a: SubjectBox | None, b: SubjectBox | None) -> bool:
 def analyse_chunk(
     source: VideoSource,
     chunk: Chunk,
-    landmarker: MediaPipeLandmarker,
+    landmarker: Landmarker,
     options: AnalysisOptions,
     progress: Progress,
     track: SubjectTrack | None = None,
@@ -195,15 +192,11 @@ def analyse_chunk(
     """Measure the frames of ``chunk`` from a freshly opened ``source``; ``stop()``, asked
     before each frame, ends the chunk early (the reading counts are then partial)."""
     track = track or SubjectTrack()
-    before = landmarker.max_people_seen
-    landmarker.max_people_seen = 0
     frames = _until(stop, prefetch(source.frames_between(chunk.start_s, chunk.end_s)))
     # With stop(), frames are taken one at a time: stop() reads the last frame's result.
-    measurements = measure_frames(
+    measurements, people_max = measure_counting_people(
         frames, landmarker, options, progress, track, overlap=stop is None
     )
-    people_max = landmarker.max_people_seen
-    landmarker.max_people_seen = max(before, people_max)
     segment = source.segment
     return ChunkResult(
         chunk.index,
@@ -425,7 +418,7 @@ def analyze_in_parallel(
     chunks: list[Chunk],
     options: AnalysisOptions,
     progress: Progress | None = None,
-    landmarker: MediaPipeLandmarker | None = None,
+    landmarker: Landmarker | None = None,
 ) -> Report:
     """Analyse the video of ``source`` in ``chunks`` (from :func:`plan_chunks`): the
     first here, the others in worker processes. The report has the serial path's
@@ -456,9 +449,7 @@ def analyze_in_parallel(
         raise no_person_error(info)
     people_max = max(r.people_max for r in kept)
     warnings = decode_warnings(kept, source.declared_frames)
-    report = assemble_report(info, measurements, options, people_max, warnings)
-    report.extra["settings"]["workers"] = len(chunks)
-    return report
+    return assemble_report(info, measurements, options, people_max, warnings, workers=len(chunks))
 
 
 @contextlib.contextmanager
@@ -480,7 +471,7 @@ def _run_chunks(
     first_chunk: Chunk,
     options: AnalysisOptions,
     progress: Progress,
-    landmarker: MediaPipeLandmarker,
+    landmarker: Landmarker,
     workers: Workers,
 ) -> list[ChunkResult]:
     """The first chunk here while the workers run the others; all results in order."""
@@ -556,7 +547,7 @@ def follow_again(
     first: ChunkResult,
     chunk: Chunk,
     options: AnalysisOptions,
-    landmarker: MediaPipeLandmarker,
+    landmarker: Landmarker,
     subject: SubjectBox,
 ) -> ChunkResult:
     """``chunk`` analysed again from its start, tracking ``subject`` (where the chunk

@@ -1,0 +1,1 @@
+"""Runners: how the frames of one source are spread over processes (serial, chunked)."""
