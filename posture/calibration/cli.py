@@ -10,14 +10,18 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from posture.calibration.board import DEFAULT_SQUARE_MM, PAPERS_MM, BoardLayout
 from posture.errors import InputError
 
+if TYPE_CHECKING:
+    from posture.calibration.profiles import CameraProfile, Intrinsics
+
 EXIT_OK = 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``calibrate`` and its four sub-commands."""
     cal = subparsers.add_parser(
         "calibrate",
@@ -52,7 +56,7 @@ def _square_mm_argument(p: argparse.ArgumentParser, help_text: str) -> None:
     p.add_argument("--square-mm", type=float, default=None, metavar="MM", help=help_text)
 
 
-def _register_board(sub: argparse._SubParsersAction) -> None:
+def _register_board(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("board", help="write the printable ChArUco board (PDF or PNG)")
     p.add_argument("--out", required=True, metavar="FILE", help="board.pdf (true scale) or .png")
     p.add_argument("--paper", choices=sorted(PAPERS_MM), default="a4", help="paper (a4)")
@@ -61,7 +65,7 @@ def _register_board(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=board_command)
 
 
-def _register_camera(sub: argparse._SubParsersAction) -> None:
+def _register_camera(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("camera", help="measure the lens from a video or photos of the board")
     p.add_argument("input", nargs="+", help="a short video, photos, or a folder of photos")
     p.add_argument("--name", required=True, help="camera profile name, e.g. clinic-webcam")
@@ -72,7 +76,7 @@ def _register_camera(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=camera_command)
 
 
-def _register_level(sub: argparse._SubParsersAction) -> None:
+def _register_level(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "level", help="measure the camera's roll (and pitch) from a plumb board or a vertical line"
     )
@@ -87,7 +91,7 @@ def _register_level(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=level_command)
 
 
-def _register_neutral(sub: argparse._SubParsersAction) -> None:
+def _register_neutral(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("neutral", help="store a subject's neutral head position from a video")
     p.add_argument("input", help="3-5 s video: subject sitting still, looking straight ahead")
     p.add_argument("--subject", required=True, metavar="ID", help="subject code (not a name)")
@@ -204,7 +208,7 @@ def level_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _lens_for_level(profile, size_px: tuple[int, int]):
+def _lens_for_level(profile: CameraProfile, size_px: tuple[int, int]) -> tuple[Intrinsics, bool]:
     """(lens, calibrated): the profile's lens at this picture size, or the default lens."""
     from posture.calibration.profiles import default_intrinsics, lens_for_frame
 

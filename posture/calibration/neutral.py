@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from posture.calibration.profiles import SubjectNeutral, check_name, now_iso
 from posture.errors import InputError
 from posture.signals.rom import HEAD_KEYS
+
+if TYPE_CHECKING:
+    from posture.options import AnalysisOptions
+    from posture.progress import Progress
 
 NEUTRAL_POSTURE_KEYS = ("cva_deg", "head_tilt_deg", "shoulder_tilt_deg")
 
@@ -48,7 +52,10 @@ def neutral_from_report(report: dict[str, Any], subject: str, camera: str | None
 
 
 def measure_neutral(
-    path: str | os.PathLike[str], subject: str, options, progress=None
+    path: str | os.PathLike[str],
+    subject: str,
+    options: AnalysisOptions,
+    progress: Progress | None = None,
 ) -> SubjectNeutral:
     """Analyse a neutral recording (``options``: AnalysisOptions, calibrated or not)."""
     from posture.pipeline import analyze

@@ -18,7 +18,7 @@ import re
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -276,7 +276,11 @@ def _write(path: Path, data: dict[str, Any]) -> Path:
     from posture.report import write_atomic
 
     private_dir(path.parent)
-    write_atomic(path, lambda fh: fh.write(json.dumps(data, indent=2, allow_nan=False) + "\n"))
+
+    def write(fh: TextIO) -> None:
+        fh.write(json.dumps(data, indent=2, allow_nan=False) + "\n")
+
+    write_atomic(path, write)
     return path
 
 
@@ -345,7 +349,9 @@ def _orientation(width_px: int, height_px: int) -> str:
     return "portrait" if height_px > width_px else "landscape"
 
 
-def check_same_orientation(profile_size: tuple[int, int], frame_size: tuple[int, int], name: str):
+def check_same_orientation(
+    profile_size: tuple[int, int], frame_size: tuple[int, int], name: str
+) -> None:
     if _orientation(*profile_size) != _orientation(*frame_size):
         raise InputError(
             f"The camera profile '{name}' was made with {_orientation(*profile_size)} pictures "
