@@ -7,7 +7,7 @@ from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-import numpy as np
+from posture.arrays import Array
 
 # MediaPipe Pose (BlazePose, 33 points) indices used by the geometry.
 NOSE = 0
@@ -44,9 +44,9 @@ class PoseLandmarks:
             camera's (x right, y down, z away from the camera).
     """
 
-    image_xy: np.ndarray
-    visibility: np.ndarray
-    world_xyz: np.ndarray
+    image_xy: Array
+    visibility: Array
+    world_xyz: Array
 
     def visible(self, index: int, min_visibility: float = 0.5) -> bool:
         return bool(self.visibility[index] >= min_visibility)
@@ -56,7 +56,7 @@ class PoseLandmarks:
 class FaceLandmarks:
     """Face mesh of the subject: (478, 3) pixels; z is depth in the same pixel scale as x."""
 
-    xyz: np.ndarray
+    xyz: Array
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,8 @@ class HeadRotation:
             agrees with the mirrored crop's (low: a poor crop, or not a face).
     """
 
-    rotation: np.ndarray
-    centre_px: np.ndarray
+    rotation: Array
+    centre_px: Array
     source: str
     confidence: float = 1.0
 
@@ -97,7 +97,7 @@ class HasPixels(Protocol):
     """A frame as a landmarker takes it: an upright RGB picture and its time (s)."""
 
     @property
-    def rgb(self) -> np.ndarray: ...
+    def rgb(self) -> Array: ...
 
     @property
     def t_s(self) -> float: ...
@@ -115,7 +115,7 @@ class Landmarker(Protocol):
 
     max_people_seen: int
 
-    def process(self, rgb: np.ndarray, t_s: float) -> FrameLandmarks:
+    def process(self, rgb: Array, t_s: float) -> FrameLandmarks:
         """The followed subject's landmarks in one frame."""
         ...
 

@@ -11,15 +11,17 @@ import math
 
 import numpy as np
 
+from posture.arrays import Array
 
-def _finite_runs(mask: np.ndarray) -> list[tuple[int, int]]:
+
+def _finite_runs(mask: Array) -> list[tuple[int, int]]:
     """(start, stop) index pairs of consecutive True values."""
     padded = np.concatenate([[False], mask, [False]])
     edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
     return list(zip(edges[::2], edges[1::2], strict=True))
 
 
-def fill_short_gaps(t_s: np.ndarray, x: np.ndarray, max_gap_s: float) -> np.ndarray:
+def fill_short_gaps(t_s: Array, x: Array, max_gap_s: float) -> Array:
     """Linear interpolation across NaN gaps whose valid neighbours are <= max_gap_s apart."""
     y = x.astype(float).copy()
     finite = np.isfinite(y)
@@ -33,7 +35,7 @@ def fill_short_gaps(t_s: np.ndarray, x: np.ndarray, max_gap_s: float) -> np.ndar
     return y
 
 
-def hampel(t_s: np.ndarray, x: np.ndarray, window_s: float, n_sigmas: float = 3.0) -> np.ndarray:
+def hampel(t_s: Array, x: Array, window_s: float, n_sigmas: float = 3.0) -> Array:
     """Replace samples further than n_sigmas robust SDs from the local median (window in s)."""
     y = x.astype(float).copy()
     half = window_s / 2
@@ -51,9 +53,7 @@ def hampel(t_s: np.ndarray, x: np.ndarray, window_s: float, n_sigmas: float = 3.
     return y
 
 
-def lowpass_zero_phase(
-    t_s: np.ndarray, x: np.ndarray, cutoff_hz: float, order: int = 2
-) -> np.ndarray:
+def lowpass_zero_phase(t_s: Array, x: Array, cutoff_hz: float, order: int = 2) -> Array:
     """Butterworth low-pass run forwards and backwards (no lag), per NaN-free stretch.
 
     Uneven sampling is handled by resampling each stretch onto an even grid at its
@@ -87,12 +87,12 @@ def lowpass_zero_phase(
 
 
 def clean_series(
-    t_s: np.ndarray,
-    x: np.ndarray,
+    t_s: Array,
+    x: Array,
     max_gap_s: float = 0.3,
     hampel_window_s: float = 0.5,
     cutoff_hz: float = 3.0,
-) -> np.ndarray:
+) -> Array:
     """Gap fill -> Hampel -> zero-phase low-pass. Samples missing before and not
     filled stay NaN. ``cutoff_hz`` 3 Hz keeps voluntary neck movement (< 1.5 Hz)."""
     filled = fill_short_gaps(t_s, x, max_gap_s)
