@@ -40,6 +40,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -210,12 +211,14 @@ def rotation_from_params(params: Array) -> Array:
 
 def head_frame_from_bfm(r_bfm: Array) -> Array:
     """The project's head frame (columns left, back, up in camera axes) from 3DDFA's R."""
-    return VIEW_TO_CAMERA @ r_bfm @ HEAD_IN_BFM
+    r_head: Array = VIEW_TO_CAMERA @ r_bfm @ HEAD_IN_BFM
+    return r_head
 
 
 def bfm_from_head_frame(r_head_cam: Array) -> Array:
     """Inverse of :func:`head_frame_from_bfm`."""
-    return VIEW_TO_CAMERA @ r_head_cam @ HEAD_IN_BFM.T
+    r_bfm: Array = VIEW_TO_CAMERA @ r_head_cam @ HEAD_IN_BFM.T
+    return r_bfm
 
 
 def crop_for_net(rgb: Array, roi_box: Box) -> Array:
@@ -271,12 +274,14 @@ class HeadPoseNet:
 
     def params(self, rgb_image: Array, roi_box: Box) -> Array:
         """The 62 de-normalised 3DMM parameters of the face in ``roi_box`` (RGB uint8)."""
-        return self._run(crop_for_net(rgb_image, roi_box)[None])[0]
+        params: Array = self._run(crop_for_net(rgb_image, roi_box)[None])[0]
+        return params
 
     def _run(self, crops: Array) -> Array:
         """(N, 120, 120, 3) uint8 RGB crops -> (N, 62) parameters."""
         x = np.ascontiguousarray(crops.transpose(0, 3, 1, 2), dtype=np.float32)
-        return self._session.run(None, {self._input: x})[0].astype(float)
+        out: Array = self._session.run(None, {self._input: x})[0].astype(float)
+        return out
 
     def estimate(
         self,
@@ -299,7 +304,7 @@ class HeadPoseNet:
             mirror_check: also run the mirrored final crop (in the same call) for the
                 confidence figure.
         """
-        box = tuple(float(v) for v in roi_box)
+        box = cast(Box, tuple(float(v) for v in roi_box))
         params = np.empty(0)
         for step in range(self.reframe_steps + 1):
             if step:
