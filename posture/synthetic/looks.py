@@ -19,11 +19,16 @@ mesh, the render is unchanged).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from posture.arrays import Array
 from posture.synthetic.rig import ACROMION_VERTEX, TRAGUS_VERTEX, Body, PosedBody
+
+if TYPE_CHECKING:
+    from posture.synthetic.scene import Appearance
 
 GLASSES_TUBE_M = 0.0022
 HAIR_OFFSET_M = 0.007  # outside the scalp / skin
@@ -34,7 +39,7 @@ Mesh = tuple[Array, Array]  # (V, 3) float64 vertices, (F, 3) int faces
 _CACHE: dict[tuple[str, int], tuple[Body, Mesh]] = {}
 
 
-def _cached(kind: str, body: Body, build) -> Mesh:
+def _cached(kind: str, body: Body, build: Callable[[Body], Mesh]) -> Mesh:
     """Per body object (Body holds arrays: not hashable; keyed by identity, kept alive)."""
     key = (kind, id(body))
     if key not in _CACHE or _CACHE[key][0] is not body:
@@ -93,12 +98,14 @@ def merge(meshes: list[Mesh]) -> Mesh:
 
 def _dominant_bones(body: Body) -> Array:
     idx = body.skin_indices[np.arange(len(body.skin_indices)), body.skin_weights.argmax(1)]
-    return np.array([body.bone_names[i].split(".")[0] for i in idx])
+    bones: Array = np.array([body.bone_names[i].split(".")[0] for i in idx])
+    return bones
 
 
 def _head_vertices(body: Body) -> Array:
     seg = np.array(body.segment_names)[body.segment]
-    return body.rest_vertices[seg == "head"]
+    head: Array = body.rest_vertices[seg == "head"]
+    return head
 
 
 def _side_x(verts: Array, y: float, z: float, side: float, win: float = 0.012) -> float:
@@ -171,7 +178,8 @@ def _build_glasses(body: Body) -> Mesh:
 
 
 def _head_mask(body: Body) -> Array:
-    return np.array(body.segment_names)[body.segment] == "head"
+    mask: Array = np.array(body.segment_names)[body.segment] == "head"
+    return mask
 
 
 # ----------------------------------------------------------------------------- long hair
@@ -258,12 +266,15 @@ def _build_long_hair(body: Body) -> Mesh:
 # ----------------------------------------------------------------------------- posed
 def rigid_on_head(posed: PosedBody, rest_vertices: Array) -> Array:
     t = posed.transforms[posed.body.bone("head")]
-    return rest_vertices @ t[:3, :3].T + t[:3, 3]
+    posed_vertices: Array = rest_vertices @ t[:3, :3].T + t[:3, 3]
+    return posed_vertices
 
 
-def accessory_meshes(posed: PosedBody, appearance) -> list[tuple[Array, Array, tuple]]:
+def accessory_meshes(
+    posed: PosedBody, appearance: Appearance
+) -> list[tuple[Array, Array, tuple[int, ...]]]:
     """[(posed vertices, faces, rgb)] for the looks switched on in ``appearance``."""
-    out = []
+    out: list[tuple[Array, Array, tuple[int, ...]]] = []
     if getattr(appearance, "long_hair", False):
         v, f = _long_hair_rest(posed.body)
         out.append((rigid_on_head(posed, v), f, tuple(appearance.hair_rgb)))

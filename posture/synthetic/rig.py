@@ -61,7 +61,8 @@ def rotvec_to_matrix(rotvec: Array) -> Array:
         return np.eye(3)
     k = np.asarray(rotvec, dtype=np.float64) / theta
     kx = np.array([[0.0, -k[2], k[1]], [k[2], 0.0, -k[0]], [-k[1], k[0], 0.0]])
-    return np.eye(3) + math.sin(theta) * kx + (1.0 - math.cos(theta)) * (kx @ kx)
+    r: Array = np.eye(3) + math.sin(theta) * kx + (1.0 - math.cos(theta)) * (kx @ kx)
+    return r
 
 
 def matrix_to_rotvec(r: Array) -> Array:
@@ -203,7 +204,8 @@ def skin_vertices(body: Body, transforms: Array, rest_vertices: Array | None = N
     """Linear blend skinning: v' = sum_k w_k (T_k v)."""
     v = body.rest_vertices if rest_vertices is None else rest_vertices
     blend = np.einsum("vk,vkij->vij", body.skin_weights, transforms[body.skin_indices][:, :, :3])
-    return np.einsum("vij,vj->vi", blend[:, :, :3], v) + blend[:, :, 3]
+    skinned: Array = np.einsum("vij,vj->vi", blend[:, :, :3], v) + blend[:, :, 3]
+    return skinned
 
 
 # ----------------------------------------------------------------------------- posing

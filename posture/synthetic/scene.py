@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Any, cast
 
 import numpy as np
 
@@ -247,7 +248,7 @@ class Camera:
         uv = np.stack([self.fx * c[:, 0] / z + self.cx, self.fy * c[:, 1] / z + self.cy], 1)
         return uv, z
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "width": self.width,
             "height": self.height,
@@ -293,10 +294,10 @@ def framing_target(posed: PosedBody, framing: str) -> tuple[Array, float]:
     lm = landmarks_3d(posed)
     head_c = 0.5 * (lm["tragus_left"] + lm["tragus_right"])
     if framing == "head":
-        return 0.6 * head_c + 0.4 * lm["c7"], FRAMINGS["head"]
+        return 0.6 * head_c + 0.4 * lm["c7"], cast(float, FRAMINGS["head"])
     if framing == "upper":
         sh = 0.5 * (lm["shoulder_left"] + lm["shoulder_right"])
-        return 0.5 * (head_c + sh) - np.array([0.0, 0.0, 0.12]), FRAMINGS["upper"]
+        return 0.5 * (head_c + sh) - np.array([0.0, 0.0, 0.12]), cast(float, FRAMINGS["upper"])
     v = posed.vertices
     lo, hi = v.min(0), v.max(0)
     return 0.5 * (lo + hi), float(hi[2] - lo[2]) * 1.12
