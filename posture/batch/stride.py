@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from posture.io.media import (
     VIDEO_EXTENSIONS,
@@ -23,6 +25,9 @@ from posture.options import DEFAULT_MAX_SIDE_PX, AnalysisOptions
 from posture.pipeline import analyze_source
 from posture.progress import Progress
 from posture.report import Report
+
+if TYPE_CHECKING:
+    from av import VideoFrame
 
 
 class StridedVideoSource(VideoSource):
@@ -44,7 +49,7 @@ class StridedVideoSource(VideoSource):
             count = math.ceil(self.info.frame_count / frame_stride)
             self.info = replace(self.info, frame_count=count)
 
-    def _raw_frames(self):  # -> Iterator[av.VideoFrame]
+    def _raw_frames(self) -> Iterator[VideoFrame]:
         for i, frame in enumerate(super()._raw_frames()):
             if i % self._frame_stride == 0:
                 yield frame

@@ -18,13 +18,18 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 
 from posture.arrays import Array
 from posture.errors import InputError
 from posture.options import DEFAULT_MAX_SIDE_PX
+
+if TYPE_CHECKING:
+    from fractions import Fraction
+
+    from av import VideoFrame
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm"})
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp"})
@@ -213,7 +218,7 @@ def _resized(rgb: Array, max_side_px: int | None) -> Array:
     return cv2.resize(rgb, (tw, th), interpolation=interp)
 
 
-def _scaled_rgb(frame, max_side_px: int | None) -> Array:  # frame: av.VideoFrame
+def _scaled_rgb(frame: VideoFrame, max_side_px: int | None) -> Array:
     """A decoded frame as RGB, scaled down to ``max_side_px``.
 
     Frames that need scaling and are 8-bit 4:2:0 (yuv420p: what cameras and phones
@@ -231,10 +236,12 @@ def _scaled_rgb(frame, max_side_px: int | None) -> Array:  # frame: av.VideoFram
     scaled = []
     sizes = ((tw, th), (tw // 2, th // 2), (tw // 2, th // 2))
     for plane, size in zip(frame.planes, sizes, strict=True):
-        rows = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
+        # numpy 1.26 stubs: frombuffer takes only some buffer types (a VideoPlane is a buffer).
+        rows = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)  # type: ignore[call-overload]
         scaled.append(cv2.resize(rows[:, : plane.width], size, interpolation=interp).ravel())
     i420 = np.concatenate(scaled).reshape(th * 3 // 2, tw)  # tw, th are even
-    return cv2.cvtColor(i420, cv2.COLOR_YUV2RGB_I420)
+    rgb: Array = cv2.cvtColor(i420, cv2.COLOR_YUV2RGB_I420)
+    return rgb
 
 
 def _rotate_upright(rgb: Array, rotation_deg: int) -> Array:
@@ -402,7 +409,7 @@ class VideoSource:
         self.info = MediaInfo(str(path), "video", w, h, fps, frame_count, duration_s, rotation)
         self._first = first
 
-    def _peek_first_frame(self):  # -> av.VideoFrame
+    def _peek_first_frame(self) -> VideoFrame:
         import av
 
         try:
@@ -423,10 +430,10 @@ class VideoSource:
             f"{display_name(self._path.name)} contains no video frames: record or export it again."
         )
 
-    def _to_rgb(self, frame, rotation_deg: int) -> Array:
+    def _to_rgb(self, frame: VideoFrame, rotation_deg: int) -> Array:
         return _rotate_upright(_scaled_rgb(frame, self._max_side_px), rotation_deg)
 
-    def _raw_frames(self):
+    def _raw_frames(self) -> Iterator[VideoFrame]:
         yield self._first
         import av
 
@@ -489,12 +496,12 @@ class VideoSource:
             self.status.frames_decoded += 1
             yield Frame(index, t_s, self._to_rgb(frame, rotation))
 
-    def _raw_frames_quiet(self):  # -> Iterator[av.VideoFrame]; damage flagged, no warning
+    def _raw_frames_quiet(self) -> Iterator[VideoFrame]:  # damage flagged, no warning
         n_warnings = len(self.status.warnings)
         yield from self._raw_frames()
         del self.status.warnings[n_warnings:]
 
-    def _raw_frames_from(self, start_s: float):  # -> Iterator[av.VideoFrame]
+    def _raw_frames_from(self, start_s: float) -> Iterator[VideoFrame]:
         """Decoded frames from a keyframe at or before ``start_s`` (seconds from the first frame).
 
         Containers whose index is coarse may land after ``start_s``: then seek further back.
@@ -507,7 +514,8 @@ class VideoSource:
             target_s = max(start_s - back_s, 0.0)
             try:
                 self._container.seek(
-                    int(math.floor((t0_s + target_s) / self._stream.time_base)),
+                    # A demuxed stream always has its time base.
+                    int(math.floor((t0_s + target_s) / cast("Fraction", self._stream.time_base))),
                     stream=self._stream,
                     backward=True,
                     any_frame=False,
@@ -590,7 +598,7 @@ def open_media(
 
 def prefetch(frames: Iterator[Frame], max_queued: int = 4) -> Iterator[Frame]:
     """Decode ahead in a thread (bounded queue) so decoding overlaps inference."""
-    q: queue.Queue = queue.Queue(maxsize=max_queued)
+    q: queue.Queue[object] = queue.Queue(maxsize=max_queued)
     done = object()
     stop = threading.Event()
 
@@ -619,7 +627,7 @@ def prefetch(frames: Iterator[Frame], max_queued: int = 4) -> Iterator[Frame]:
                 return
             if isinstance(item, BaseException):
                 raise item
-            yield item
+            yield cast(Frame, item)  # the worker puts only frames, errors and done
     finally:
         stop.set()
         thread.join(timeout=2.0)
