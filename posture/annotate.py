@@ -8,6 +8,8 @@ import os
 import tempfile
 from fractions import Fraction
 from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -16,6 +18,10 @@ from posture.arrays import Array
 from posture.geometry.head import head_frame_from_face
 from posture.io.atomic import fsync_path, write_bytes_fd
 from posture.landmarks.types import POSE_EDGES, FrameLandmarks
+
+if TYPE_CHECKING:
+    from av.container import OutputContainer
+    from av.video.stream import VideoStream
 
 SKELETON_RGB = (0, 220, 120)
 TEXT_RGB = (255, 255, 255)
@@ -98,8 +104,8 @@ class AnnotatedVideoWriter:
         self._tmp = Path(tmp)
         self._tmp_real = os.path.realpath(tmp)
         self._fps = fps_hint or 30.0
-        self._container = None
-        self._stream = None
+        self._container: OutputContainer | None = None
+        self._stream: VideoStream | None = None
         self._last_pts = -1
 
     def _open(self, width: int, height: int) -> None:
@@ -161,7 +167,12 @@ class AnnotatedVideoWriter:
     def __enter__(self) -> AnnotatedVideoWriter:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if exc_type is None:
             self.commit()
         else:
