@@ -175,7 +175,8 @@ def _reachable(address: str, timeout_s: float = RAY_CONNECT_TIMEOUT_S) -> bool:
 
 def _ray_outcome(ray: Any, ref: Any) -> Outcome:
     try:
-        return ray.get(ref)
+        outcome: Outcome = ray.get(ref)
+        return outcome
     except Exception as err:  # noqa: BLE001 - a lost worker or node fails this file only
         cause = getattr(err, "cause", None) or err
         if type(cause).__name__ in ("WorkerCrashedError", "NodeDiedError", "OutOfMemoryError"):

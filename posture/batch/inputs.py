@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ class BatchInput:
 
 
 def load_inputs(
-    source: str | Path, default_view: View | None = None, exclude: Path | None = None
+    source: str | os.PathLike[str], default_view: View | None = None, exclude: Path | None = None
 ) -> list[BatchInput]:
     """Inputs of a folder (recursive) or a manifest CSV; PostureError when there are none."""
     p = Path(source).expanduser()

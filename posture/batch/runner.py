@@ -151,8 +151,9 @@ def _content_sha256(path: Path, stat: os.stat_result, marker: dict[str, Any] | N
         and source.get("size_bytes") == stat.st_size
         and source.get("mtime_ns") == stat.st_mtime_ns
     )
-    if same_file and isinstance(source.get("sha256"), str):
-        return source["sha256"]
+    sha256 = source.get("sha256")
+    if same_file and isinstance(sha256, str):
+        return sha256
     return file_sha256(path)
 
 
