@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from posture.clinical import rom_norm
 from posture.clinical.norms import ROM_METRICS
 from posture.signals.rom import HEAD_KEYS
 from posture.summary_text import ROM_LABELS
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 ANGLE_LABELS = {
     "head_rotation_deg": "Rotation (+ left)",
@@ -19,13 +23,13 @@ ANGLE_LABELS = {
 }
 
 
-def _png(fig) -> bytes:
+def _png(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=150, bbox_inches="tight")
     return buf.getvalue()
 
 
-def _figure(width_in: float, height_in: float):
+def _figure(width_in: float, height_in: float) -> tuple[Figure, Axes]:
     """A figure without pyplot: no global state, safe in Streamlit's threads."""
     from matplotlib.figure import Figure
 
@@ -60,7 +64,7 @@ def rom_chart_png(
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("degrees from neutral (grey: reference; orange/red: reduced/markedly reduced)")
-    ax.xaxis.label.set_size(8)
+    ax.xaxis.label.set_fontsize(8)  # set_size is its alias (not in the stubs)
     fig.tight_layout()
     return _png(fig)
 

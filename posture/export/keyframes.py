@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from fractions import Fraction
+from typing import Any, cast
 
 import numpy as np
 
@@ -75,7 +76,7 @@ def extract_frames(
         for frame in container.decode(stream):
             if frame.pts is None:
                 continue
-            t = float(frame.pts * stream.time_base)
+            t = float(frame.pts * cast(Fraction, stream.time_base))  # set for a demuxed stream
             dt = np.abs(targets - t)
             closer = dt < best_dt
             if closer.any():

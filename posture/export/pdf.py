@@ -21,7 +21,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 
@@ -31,6 +31,16 @@ from posture.clinical.change import DEFAULT_MEASURED_ERROR_DEG, at_least_values
 from posture.clinical.norms import ROM_METRICS
 from posture.export.figures import angles_chart_png, rom_chart_png
 from posture.summary_text import POSTURE_LABELS, ROM_LABELS
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
+    from fpdf.fonts import TTFFont
+
+    class _ReportPdf(FPDF):
+        """What ``_new_pdf`` makes: an FPDF that lists the characters no font has."""
+
+        not_shown: dict[str, None]
+
 
 Audience = Literal["patient", "clinician"]
 _FONT_DIR = Path(__import__("matplotlib").get_data_path()) / "fonts" / "ttf"
@@ -59,7 +69,7 @@ def _fmt(v: float | None) -> str:
     return "not measured" if v is None else f"{v:.1f}°"
 
 
-def _new_pdf(footer_text: str):
+def _new_pdf(footer_text: str) -> _ReportPdf:
     from fpdf import FPDF
 
     class _Pdf(FPDF):
@@ -79,14 +89,16 @@ def _new_pdf(footer_text: str):
                     self._fallback_cmap = {}
                 else:
                     self.set_fallback_fonts([_FALLBACK_FAMILY], exact_match=False)
-                    self._fallback_cmap = self.fonts[_FALLBACK_FAMILY.lower()].cmap
+                    # add_font of a font file makes a TTFFont
+                    font = cast("TTFFont", self.fonts[_FALLBACK_FAMILY.lower()])
+                    self._fallback_cmap = font.cmap
             return self._fallback_cmap
 
         def normalize_text(self, text: str) -> str:
             """Every text passes here (fpdf2): what no font has becomes a visible "?"."""
             if not self.is_ttf_font:
                 return super().normalize_text(text)
-            glyphs = self.current_font.cmap
+            glyphs = cast("TTFFont", self.current_font).cmap  # is_ttf_font
             out = []
             for ch in text:
                 if ch in "\r\n" or ord(ch) in glyphs:
@@ -115,10 +127,10 @@ def _new_pdf(footer_text: str):
     pdf.add_font("DejaVu", "B", str(_FONT_DIR / "DejaVuSans-Bold.ttf"))
     pdf.set_auto_page_break(auto=True, margin=22)
     pdf.alias_nb_pages()
-    return pdf
+    return cast("_ReportPdf", pdf)  # _Pdf, declared for the type checker as _ReportPdf
 
 
-def _heading(pdf, text: str) -> None:
+def _heading(pdf: FPDF, text: str) -> None:
     pdf.ln(2)
     pdf.set_font("DejaVu", "B", 12)
     pdf.set_text_color(20, 40, 80)
@@ -127,7 +139,7 @@ def _heading(pdf, text: str) -> None:
     pdf.set_font("DejaVu", size=9)
 
 
-def _table(pdf, rows: Sequence[Sequence[str]], widths: Sequence[float]) -> None:
+def _table(pdf: FPDF, rows: Sequence[Sequence[str]], widths: Sequence[float]) -> None:
     with pdf.table(col_widths=tuple(widths), text_align="LEFT", line_height=5) as table:
         for row in rows:
             r = table.row()
@@ -135,7 +147,7 @@ def _table(pdf, rows: Sequence[Sequence[str]], widths: Sequence[float]) -> None:
                 r.cell(cell)
 
 
-def _image(pdf, png: bytes, width_mm: float) -> None:
+def _image(pdf: FPDF, png: bytes, width_mm: float) -> None:
     pdf.image(io.BytesIO(png), w=width_mm)
 
 
@@ -158,7 +170,7 @@ def build_pdf(
     notes: str = "",
     key_frames: Sequence[tuple[str, Array]] = (),
     created: datetime | None = None,
-):
+) -> _ReportPdf:
     """An ``FPDF`` document for a report dict (measurement contract v1).
 
     Its ``not_shown`` lists the characters that no font has (printed as ``?`` and named in
@@ -180,7 +192,7 @@ def build_pdf(
     )  # fmt: skip
 
     _heading(pdf, "Posture")
-    rows = [("Measure", "Value", "Reference")]
+    rows: list[tuple[str, ...]] = [("Measure", "Value", "Reference")]
     for key, label in POSTURE_LABELS.items():
         v = summary.get(key)
         ref = ""
