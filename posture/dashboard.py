@@ -17,9 +17,13 @@ import os
 import secrets
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from posture.errors import PostureError
 from posture.settings import max_upload_mb
+
+if TYPE_CHECKING:
+    import argparse
 
 APP_PATH = Path(__file__).resolve().parent.parent / "app" / "streamlit_app.py"
 DEFAULT_PORT = 8501
@@ -156,7 +160,7 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def register(sub) -> None:  # argparse subparsers
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     d = sub.add_parser(
         "dashboard",
         help="open the dashboard in the browser (this computer only, unless --host)",
@@ -171,5 +175,5 @@ def register(sub) -> None:  # argparse subparsers
     d.add_argument("--password-file", metavar="FILE", help="first line: the login password")
 
 
-def _dashboard(args) -> int:
+def _dashboard(args: argparse.Namespace) -> int:
     return run_dashboard(args.host, args.port, args.password_file)

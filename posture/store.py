@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from posture.clinical.change import number_or_none
 from posture.clinical.norms import ROM_METRICS
@@ -156,7 +156,9 @@ class Store:
 
     # -- subjects -------------------------------------------------------------------
 
-    def add_subject(self, subject_id: str, age_band: str = "not given", sex: str = "not given"):
+    def add_subject(
+        self, subject_id: str, age_band: str = "not given", sex: str = "not given"
+    ) -> None:
         """Create a subject, or update the age band and sex of an existing one."""
         sid = subject_id.strip()
         if not sid:
@@ -216,7 +218,7 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (subject_id, created_at or _now(), mode, source, notes, report_json),
             )
-            session_id = int(cur.lastrowid)
+            session_id = int(cast(int, cur.lastrowid))  # set by the INSERT
             c.executemany(
                 "INSERT INTO results (session_id, metric, value_deg) VALUES (?, ?, ?)",
                 [(session_id, k, values.get(k)) for k in RESULT_METRICS],
@@ -252,7 +254,9 @@ class Store:
         ).fetchall()
         return {r["question_id"]: r["answer"] for r in rows}
 
-    def latest_report(self, subject_id: str, before_session: int | None = None):
+    def latest_report(
+        self, subject_id: str, before_session: int | None = None
+    ) -> dict[str, Any] | None:
         """The most recent report of a subject (before a session, when given), or None."""
         sessions = [s for s in self.sessions(subject_id) if s["id"] != before_session]
         if before_session is not None:

@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from posture.errors import OutputError
 
@@ -100,7 +100,8 @@ class _FdSink(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, data) -> int:  # type: ignore[override]
+    # ``data``: any buffer (RawIOBase.write); BufferedWriter hands it sized ones (len()).
+    def write(self, data: Any) -> int:
         if self._fd is None:
             return len(data)
         return os.write(self._fd, data)
