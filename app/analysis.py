@@ -10,7 +10,7 @@ import io
 import json
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -167,9 +167,10 @@ def analyze_upload(
     is_image = path.suffix.lower() in IMAGE_EXTENSIONS
     annotated = out_dir / ("annotated.png" if is_image else "annotated.mp4")
     try:
-        report = analyze(path, options, progress, annotated_path=annotated)
-        report.input["path"] = source_name  # never a temporary path in a saved report
-        attach_findings(report, answers, age_years=age_years, sex=sex, previous=previous)
+        # The report names the upload, never the temporary file it was saved to.
+        named = replace(options, input_name=source_name)
+        report = analyze(path, named, progress, annotated_path=annotated)
+        report = attach_findings(report, answers, age_years=age_years, sex=sex, previous=previous)
         d = report.to_dict()
         return AnalysisResult(d, source_name, out_dir, annotated, _key_frames(d, annotated))
     except BaseException:
@@ -190,7 +191,7 @@ def result_from_report(
     """A result from a report made elsewhere (the live protocol), with its key frames."""
     from posture.summary_text import ROM_LABELS
 
-    attach_findings(report, answers, age_years=age_years, sex=sex, previous=previous)
+    report = attach_findings(report, answers, age_years=age_years, sex=sex, previous=previous)
     d = report.to_dict()
     frames = []
     for key, rgb in (key_frames or {}).items():

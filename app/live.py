@@ -508,9 +508,8 @@ class LiveProtocol:
             duration_s=round(duration, 3),
         )
         # The calibration applied to the frames (settings.calibration names the profile).
-        options = replace(applied, neutral_deg=neutral)
+        options = replace(
+            applied, neutral_deg=neutral, neutral_source="held still when prompted (live)"
+        )
         warnings = [f"{UNCALIBRATED_NOTE} {problem}"] if problem else []
-        report = assemble_report(info, ms, options, people, warnings)
-        if report.extra.get("neutral"):
-            report.extra["neutral"]["source"] = "held still when prompted (live)"
-        return report
+        return assemble_report(info, ms, options, people, warnings)

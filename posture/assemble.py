@@ -12,13 +12,23 @@ from collections import Counter
 
 import numpy as np
 
+from posture.arrays import Array
 from posture.errors import InputError
 from posture.geometry.head import net_alignment
 from posture.geometry.measure import ANGLE_KEYS, FrameMeasurement, realigned
 from posture.geometry.posture_angles import summary_cva_uncertainty_deg as cva_uncertainty
 from posture.io.media import MediaInfo, display_name
 from posture.options import AnalysisOptions
-from posture.report import Report
+from posture.report import (
+    FrameRow,
+    InputInfo,
+    NeutralRecord,
+    Quality,
+    Report,
+    ReportView,
+    Settings,
+    Summary,
+)
 from posture.signals.filters import clean_series
 from posture.signals.rom import (
     ROM_KEYS,
@@ -137,7 +147,7 @@ def _series(measurements: list[FrameMeasurement]) -> tuple[np.ndarray, dict[str,
     return t, raw
 
 
-def _dominant_view(measurements: list[FrameMeasurement]) -> str:
+def _dominant_view(measurements: list[FrameMeasurement]) -> ReportView:
     views = Counter(m.view for m in measurements if m.valid and m.view != "unknown")
     if not views:
         return "unknown"
@@ -171,13 +181,7 @@ def assemble_report(
         else clean_series(t, raw[k], options.max_gap_s, options.hampel_window_s, options.cutoff_hz)
         for k in ANGLE_KEYS
     }
-    frames = []
-    for i, m in enumerate(measurements):
-        d = m.to_dict()
-        for k in ANGLE_KEYS:
-            v = clean[k][i]
-            d[k] = round(float(v), 2) if np.isfinite(raw[k][i]) and np.isfinite(v) else None
-        frames.append(d)
+    frames = tuple(_frame_row(m, raw, clean, i) for i, m in enumerate(measurements))
 
     warnings = list(decode_warnings)
     rom, neutral = _rom(t, clean, options, is_image, warnings)
@@ -188,10 +192,15 @@ def assemble_report(
         at_least = directions_at_limit(followed, neutral, lost, rom)
         rom = {**rom, **at_least}
         warnings += [at_least_warning(k, v) for k, v in at_least.items()]
-    summary = {k: _median_or_none(clean[k]) for k in STATIC_KEYS}
-    summary["rom"] = rom
-    summary["cva_uncertainty_deg"] = cva_uncertainty(measurements) if summary["cva_deg"] else None
-    summary["rom_at_least"] = list(at_least)
+    posture_deg = {k: _median_or_none(clean[k]) for k in STATIC_KEYS}
+    summary = Summary(
+        cva_deg=posture_deg["cva_deg"],
+        head_tilt_deg=posture_deg["head_tilt_deg"],
+        shoulder_tilt_deg=posture_deg["shoulder_tilt_deg"],
+        rom=rom,
+        cva_uncertainty_deg=cva_uncertainty(measurements) if posture_deg["cva_deg"] else None,
+        rom_at_least=tuple(at_least),
+    )
     n_valid = sum(m.valid for m in measurements)
     warnings += _quality_warnings(measurements, raw, people_max, is_image)
     pitch_unknown = options.camera_pitch_deg == 0.0 and options.calibration is None
@@ -203,40 +212,55 @@ def assemble_report(
     ):
         warnings.append(PHOTO_HEAD_VS_CAMERA)
     duration = float(t[-1] - t[0]) if len(t) > 1 else 0.0
-    input_d = {
-        "path": info.path,
-        "kind": "image" if is_image else "video",
-        "width": info.width,
-        "height": info.height,
-        "fps": round(info.fps, 3) if info.fps else None,
-        "frame_count": len(measurements),
-        "duration_s": round(info.duration_s, 3) if info.duration_s else round(duration, 3),
-    }
-    extra = {
-        "neutral": None
-        if neutral is None
-        else {
-            "source": neutral.source,
-            "t_start_s": neutral.t_start_s,
-            "t_end_s": neutral.t_end_s,
-            **{k: round(v, 2) for k, v in neutral.values_deg.items()},
-        },
-        "settings": {
-            "view": options.view or "auto",
-            "calibration": options.calibration,
-            "camera_roll_deg": options.camera_roll_deg,
-            "camera_pitch_deg": options.camera_pitch_deg,
-            "focal_px": options.focal_px,
-            "cutoff_hz": options.cutoff_hz,
-            **({} if workers is None else {"workers": workers}),
-        },
-    }
-    quality = {
-        "valid_frame_fraction": round(n_valid / len(measurements), 4),
-        "people_in_view_max": people_max or None,
-        "warnings": warnings,
-    }
-    return Report(input_d, _dominant_view(measurements), frames, summary, quality, [], extra)
+    input_info = InputInfo(
+        path=info.path if options.input_name is None else options.input_name,
+        kind="image" if is_image else "video",
+        width=info.width,
+        height=info.height,
+        fps=round(info.fps, 3) if info.fps else None,
+        frame_count=len(measurements),
+        duration_s=round(info.duration_s, 3) if info.duration_s else round(duration, 3),
+    )
+    settings = Settings(
+        view=options.view or "auto",
+        calibration=options.calibration,
+        camera_roll_deg=options.camera_roll_deg,
+        camera_pitch_deg=options.camera_pitch_deg,
+        focal_px=options.focal_px,
+        cutoff_hz=options.cutoff_hz,
+        workers=workers,
+        frame_stride=options.frame_stride,
+    )
+    quality = Quality(
+        valid_frame_fraction=round(n_valid / len(measurements), 4),
+        people_in_view_max=people_max or None,
+        warnings=tuple(warnings),
+    )
+    return Report(
+        input=input_info,
+        view=_dominant_view(measurements),
+        frames=frames,
+        summary=summary,
+        quality=quality,
+        neutral=None if neutral is None else _neutral_record(neutral),
+        settings=settings,
+    )
+
+
+def _frame_row(
+    m: FrameMeasurement, raw: dict[str, Array], clean: dict[str, Array], i: int
+) -> FrameRow:
+    """The frame's record: its filtered angles (2 decimals), None where it had no reading."""
+    angles: dict[str, float | None] = {}
+    for k in ANGLE_KEYS:
+        v = clean[k][i]
+        angles[k] = round(float(v), 2) if np.isfinite(raw[k][i]) and np.isfinite(v) else None
+    return FrameRow(t=m.t, valid=m.valid, view=m.view, reference=m.reference, **angles)
+
+
+def _neutral_record(neutral: Neutral) -> NeutralRecord:
+    values_deg = {k: round(v, 2) for k, v in neutral.values_deg.items()}
+    return NeutralRecord(neutral.source, neutral.t_start_s, neutral.t_end_s, values_deg)
 
 
 ROM_MOVEMENT_WORDS = {
@@ -290,7 +314,7 @@ def _rom(
         )
         return empty, None
     if options.neutral_deg is not None:
-        neutral = Neutral(dict(options.neutral_deg), None, None, "calibration profile")
+        neutral = Neutral(dict(options.neutral_deg), None, None, options.neutral_source)
     else:
         neutral = find_neutral(t, clean)
         if neutral is None:

@@ -192,7 +192,9 @@ def _analyze(args: argparse.Namespace) -> int:
                 report = analyze_source(source, options, progress, annotated, workers=args.workers)
             finally:
                 source.close()
-            attach_findings(report, answers, age_years=args.age, sex=args.sex, previous=previous)
+            report = attach_findings(
+                report, answers, age_years=args.age, sex=args.sex, previous=previous
+            )
             if args.csv:
                 write_csv(report, args.csv, outputs)
             write_json(report, args.json, outputs)

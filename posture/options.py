@@ -34,6 +34,11 @@ class AnalysisOptions:
             calibration (pixels of the analysed frame, OpenCV distortion
             coefficients); None assumes a 65 deg lens without distortion.
         calibration: name of the calibration profile applied, for the report.
+        neutral_source: what the report says ``neutral_deg`` came from.
+        frame_stride: analyse every Nth video frame (times still from the container);
+            None analyses every frame and leaves the stride out of the report.
+        input_name: the name the report gives the input (an upload's own name, never
+            the temporary file it was saved to); None gives its path.
     """
 
     view: View | None = None
@@ -48,3 +53,6 @@ class AnalysisOptions:
     max_gap_s: float = 0.3
     hampel_window_s: float = 0.5
     neutral_deg: dict[str, float] | None = None
+    neutral_source: str = "calibration profile"
+    frame_stride: int | None = None
+    input_name: str | None = None

@@ -6,10 +6,10 @@ import csv
 import json
 import math
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from posture import SCHEMA_VERSION, __version__
 from posture.clinical import DISCLAIMER, Questionnaire, build_findings
@@ -20,33 +20,177 @@ from posture.io.text_safety import csv_safe_cell
 
 CSV_COLUMNS = ("t", "valid", "view", "reference", *ANGLE_KEYS)
 
+ReportView = Literal["front", "left", "right", "mixed", "unknown"]
+# Ranges for the generated JSON Schema (posture.report_schema), in field metadata.
+ANGLE: dict[str, Any] = {"json_schema": {"minimum": -180, "maximum": 180}}
+RANGE_OF_MOTION: dict[str, Any] = {"json_schema": {"minimum": 0, "maximum": 180}}
+FRACTION: dict[str, Any] = {"json_schema": {"minimum": 0, "maximum": 1}}
+FrameView = Literal["front", "left", "right", "unknown"]
 
-@dataclass
-class Report:
-    """A whole analysis, in the contract's shape (``to_dict``)."""
 
-    input: dict[str, Any]
+@dataclass(frozen=True)
+class FrameRow:
+    """One frame's record: its time (s from the first frame) and filtered angles (deg)."""
+
+    t: float
+    valid: bool
+    view: FrameView
+    reference: Literal["trunk", "camera"]
+    cva_deg: float | None = field(default=None, metadata=ANGLE)
+    head_rotation_deg: float | None = field(default=None, metadata=ANGLE)
+    head_flexion_deg: float | None = field(default=None, metadata=ANGLE)
+    head_lateral_flexion_deg: float | None = field(default=None, metadata=ANGLE)
+    head_tilt_deg: float | None = field(default=None, metadata=ANGLE)
+    shoulder_tilt_deg: float | None = field(default=None, metadata=ANGLE)
+
+
+@dataclass(frozen=True)
+class InputInfo:
+    """What was analysed: the file (or "webcam") as the report names it."""
+
+    path: str
+    kind: Literal["image", "video"]
+    width: int
+    height: int
+    fps: float | None
+    frame_count: int
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Posture medians (deg), range of motion from neutral (deg) and what bounds them."""
+
+    cva_deg: float | None = field(metadata=ANGLE)
+    head_tilt_deg: float | None = field(metadata=ANGLE)
+    shoulder_tilt_deg: float | None = field(metadata=ANGLE)
+    rom: Mapping[str, float | None] = field(metadata=RANGE_OF_MOTION)  # every ROM_KEYS key
+    cva_uncertainty_deg: float | None
+    rom_at_least: tuple[str, ...]  # directions whose value is only a lower bound
+
+
+@dataclass(frozen=True)
+class Quality:
+    """How far the recording supports its numbers."""
+
+    valid_frame_fraction: float = field(metadata=FRACTION)
+    people_in_view_max: int | None
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NeutralRecord:
+    """The head position range of motion is measured from, and where it came from."""
+
+    source: str
+    t_start_s: float | None
+    t_end_s: float | None
+    values_deg: Mapping[str, float]  # head angle key -> deg, written flat in the JSON
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The analysis settings that shaped the numbers (``frame_stride`` and ``workers``
+    only when given)."""
+
     view: str
-    frames: list[dict[str, Any]]
-    summary: dict[str, Any]
-    quality: dict[str, Any]
-    findings: list[dict[str, Any]] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
+    calibration: str | None
+    camera_roll_deg: float
+    camera_pitch_deg: float
+    focal_px: float | None
+    cutoff_hz: float
+    workers: int | None = None
+    frame_stride: int | None = None
+
+
+@dataclass(frozen=True)
+class Subject:
+    age_years: int | None
+    sex: str | None
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    """Which batch input this report is: its subject and the content's SHA-256."""
+
+    subject: str | None
+    input_sha256: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """A whole analysis; ``to_dict`` gives the contract's JSON (docs/measurement.md,
+    ``report_json_schema``). Frozen: a later layer adds what it knows with
+    :meth:`with_findings` or :meth:`with_batch`, which return a new report."""
+
+    input: InputInfo
+    view: ReportView
+    frames: tuple[FrameRow, ...]
+    summary: Summary
+    quality: Quality
+    neutral: NeutralRecord | None
+    settings: Settings
+    findings: tuple[Mapping[str, Any], ...] = ()
+    questionnaire: Mapping[str, Any] | None = None
+    subject: Subject | None = None
+    batch: BatchRecord | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d = {
+        d: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "tool": {"name": "posture", "version": __version__},
-            "input": self.input,
+            "input": asdict(self.input),
             "view": self.view,
-            "frames": self.frames,
-            "summary": self.summary,
-            "quality": self.quality,
-            "findings": self.findings,
+            "frames": [asdict(f) for f in self.frames],
+            "summary": {
+                "cva_deg": self.summary.cva_deg,
+                "head_tilt_deg": self.summary.head_tilt_deg,
+                "shoulder_tilt_deg": self.summary.shoulder_tilt_deg,
+                "rom": dict(self.summary.rom),
+                "cva_uncertainty_deg": self.summary.cva_uncertainty_deg,
+                "rom_at_least": list(self.summary.rom_at_least),
+            },
+            "quality": {
+                "valid_frame_fraction": self.quality.valid_frame_fraction,
+                "people_in_view_max": self.quality.people_in_view_max,
+                "warnings": list(self.quality.warnings),
+            },
+            "findings": [dict(f) for f in self.findings],
             "disclaimer": DISCLAIMER,
+            "neutral": None if self.neutral is None else _neutral_dict(self.neutral),
+            "settings": _settings_dict(self.settings),
         }
-        d.update(self.extra)
-        return _nan_to_none(d)
+        if self.questionnaire is not None:
+            d["questionnaire"] = dict(self.questionnaire)
+        if self.subject is not None:
+            d["subject"] = asdict(self.subject)
+        if self.batch is not None:
+            d["batch"] = asdict(self.batch)
+        return _nan_to_none(d)  # type: ignore[no-any-return]
+
+    def with_findings(
+        self,
+        findings: Iterable[Mapping[str, Any]],
+        questionnaire: Mapping[str, Any] | None,
+        subject: Subject,
+    ) -> Report:
+        return replace(self, findings=tuple(findings), questionnaire=questionnaire, subject=subject)
+
+    def with_batch(self, batch: BatchRecord) -> Report:
+        return replace(self, batch=batch)
+
+
+def _settings_dict(settings: Settings) -> dict[str, Any]:
+    d = asdict(settings)
+    for optional in ("workers", "frame_stride"):
+        if d[optional] is None:
+            del d[optional]
+    return d
+
+
+def _neutral_dict(n: NeutralRecord) -> dict[str, Any]:
+    return {"source": n.source, "t_start_s": n.t_start_s, "t_end_s": n.t_end_s,
+            **dict(n.values_deg)}  # fmt: skip
 
 
 def attach_findings(
@@ -57,14 +201,12 @@ def attach_findings(
     sex: str | None = None,
     previous: dict[str, Any] | None = None,
 ) -> Report:
-    """Fill ``report.findings`` from the clinical layer; store the answers given."""
-    report.findings = build_findings(
+    """The report with its findings from the clinical layer, and the answers given."""
+    findings = build_findings(
         report.to_dict(), answers, age_years=age_years, sex=sex, previous=previous
     )
-    if answers is not None:
-        report.extra["questionnaire"] = answers.to_dict()
-    report.extra["subject"] = {"age_years": age_years, "sex": sex}
-    return report
+    questionnaire = answers.to_dict() if answers is not None else None
+    return report.with_findings(findings, questionnaire, Subject(age_years, sex))
 
 
 def _nan_to_none(value: Any) -> Any:
@@ -133,6 +275,6 @@ def write_csv(
         w = csv.writer(fh)
         w.writerow(CSV_COLUMNS)
         for f in report.frames:
-            w.writerow([csv_safe_cell(f.get(k)) for k in CSV_COLUMNS])
+            w.writerow([csv_safe_cell(getattr(f, k)) for k in CSV_COLUMNS])
 
     _write_text(path, _write, outputs)

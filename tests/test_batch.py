@@ -19,7 +19,7 @@ from posture.batch.runner import run_batch
 from posture.batch.store import ResultStore
 from posture.batch.stride import StridedVideoSource
 from posture.errors import OutputError, PostureError
-from posture.schema import validate_report
+from posture.report_schema import validate_report
 from tests.media_fixtures import no_person_image, person_image, write_video
 
 SMALL_PX = (256, 256)

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from posture.schema import validate_report
+from posture.report_schema import validate_report
 from tests.media_fixtures import no_person_image, person_image, set_mp4_rotation, write_video
 
 pytestmark = pytest.mark.e2e

@@ -208,7 +208,7 @@ def test_report_summary_has_the_cva_uncertainty():
     from posture.assemble import assemble_report
     from posture.io.media import MediaInfo
     from posture.options import AnalysisOptions
-    from posture.schema import validate_report
+    from posture.report_schema import validate_report
     from posture.stream import SteadyTrunkYaw, measure_with_options
 
     model = pa.load_cva_model()

@@ -249,15 +249,9 @@ def test_pdf_write_fails_leaves_nothing(tmp_path, monkeypatch):
 
 
 def _report_dict() -> dict:
-    from posture.report import Report
+    from tests.reports import tiny_report
 
-    return Report(
-        input={"kind": "image", "path": "p.png", "duration_s": 0.0, "frame_count": 1},
-        view="front",
-        frames=[],
-        summary={},
-        quality={"valid_frame_fraction": 1.0, "warnings": []},
-    ).to_dict()
+    return tiny_report(kind="image").to_dict()
 
 
 # -- the transactional writer itself -----------------------------------------------------

@@ -38,7 +38,7 @@ from posture.runners.chunked import (
     plan_chunks,
     split_timeline,
 )
-from posture.schema import validate_report
+from posture.report_schema import validate_report
 from tests.media_fixtures import no_person_image, person_image, write_video
 
 REPO = Path(__file__).resolve().parent.parent

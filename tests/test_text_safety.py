@@ -78,11 +78,13 @@ def test_batch_summary_writes_manifest_values_as_text(tmp_path):
 
 
 def test_report_csv_cells_are_safe(tmp_path):
-    from posture.report import CSV_COLUMNS, Report, write_csv
+    from posture.report import FrameRow, write_csv
+    from tests.reports import tiny_report
 
-    frame = {k: None for k in CSV_COLUMNS}
-    frame.update(t=0.0, valid=True, view="=cmd|'/C calc'!A0", head_tilt_deg=-4.25)
-    report = Report(input={}, view="front", frames=[frame], summary={}, quality={})
+    # A hostile cell: the model types views, but nothing at run time stops a bad string.
+    frame = FrameRow(t=0.0, valid=True, view="=cmd|'/C calc'!A0", reference="trunk",  # type: ignore[arg-type]
+                     head_tilt_deg=-4.25)  # fmt: skip
+    report = tiny_report(frames=(frame,))
     path = tmp_path / "frames.csv"
     write_csv(report, path)
     with open(path, encoding="utf-8", newline="") as fh:

@@ -80,11 +80,9 @@ def analyze_strided(
 
     The stride is recorded in the report's ``settings.frame_stride``.
     """
-    options = options or AnalysisOptions()
+    options = replace(options or AnalysisOptions(), frame_stride=frame_stride)
     source = open_strided(path, options.max_side_px, frame_stride)
     try:
-        report = analyze_source(source, options, progress=progress, annotated_path=annotated_path)
+        return analyze_source(source, options, progress=progress, annotated_path=annotated_path)
     finally:
         source.close()
-    report.extra.setdefault("settings", {})["frame_stride"] = frame_stride
-    return report

@@ -55,7 +55,7 @@ def _input_size(path: Path) -> tuple[int, int]:
 def _analyse(job: Job) -> tuple[dict[str, bytes], dict]:
     from posture.batch.stride import analyze_strided
     from posture.batch.summary import report_values
-    from posture.report import attach_findings, write_csv, write_json
+    from posture.report import BatchRecord, attach_findings, write_csv, write_json
 
     item, settings = job.input, job.settings
     with tempfile.TemporaryDirectory(prefix="posture-job-") as tmp:
@@ -68,8 +68,7 @@ def _analyse(job: Job) -> tuple[dict[str, bytes], dict]:
             settings.frame_stride,
             annotated_path=annotated,
         )
-        attach_findings(report)
-        report.extra["batch"] = {"subject": item.subject, "input_sha256": job.content_sha256}
+        report = attach_findings(report).with_batch(BatchRecord(item.subject, job.content_sha256))
         write_json(report, out / REPORT_NAME)
         write_csv(report, out / FRAMES_NAME)
         files = {
