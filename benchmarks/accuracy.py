@@ -136,7 +136,7 @@ def _face_model_bodies(provenance: str, names: tuple[str, ...]) -> tuple[frozens
 
 
 def load_splits() -> Splits:
-    from posture.synthetic.rig import load_bodies
+    from synthetic.rig import load_bodies
 
     names = tuple(load_bodies().names)
     cva = json.loads((MODEL_DATA / "cva_model.json").read_text())
@@ -387,8 +387,8 @@ def ensure_rom_videos(cache: Path) -> list[Path]:
     """Render the ROM protocol with other bodies, distances and camera angles (cached)."""
     import make_samples as ms
 
-    from posture.synthetic.rig import load_bodies
-    from posture.synthetic.scene import Appearance, Lighting
+    from synthetic.rig import load_bodies
+    from synthetic.scene import Appearance, Lighting
 
     out = cache / "rom"
     out.mkdir(parents=True, exist_ok=True)

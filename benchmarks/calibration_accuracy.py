@@ -3,14 +3,14 @@
     PYOPENGL_PLATFORM=egl .venv/bin/python benchmarks/calibration_accuracy.py [--quick]
 
 1. Lens: for each known camera (intrinsics and distortion), 15 pictures of the
-   board held at random tilts are rendered (posture.calibration.synthetic: every
+   board held at random tilts are rendered (synthetic.calibration_boards: every
    pixel traced back through the lens to the printed board), detected and
    calibrated exactly as ``posture calibrate camera`` does. Target: fx, fy, cx, cy
    within 1%.
 2. Level: the board hung plumb on a wall, seen by the same cameras rolled and
    pitched; roll and pitch recovered with the calibrated lens, from one picture
    and as the median of 5 (a short video). Target: within 0.5 deg.
-3. Humans: rendered bodies (posture.synthetic) seen by a camera rolled 5-10 deg:
+3. Humans: rendered bodies (synthetic) seen by a camera rolled 5-10 deg:
    side views for CVA, front views for head tilt. The roll is measured from a
    board on the wall seen by that same camera (step 2), then given to the
    pipeline. Errors are shown against the rig's truth and against the same
@@ -44,7 +44,7 @@ from posture.calibration.lens import calibrate_lens  # noqa: E402
 from posture.calibration.level import level_from_board  # noqa: E402
 from posture.calibration.pictures import Detections  # noqa: E402
 from posture.calibration.profiles import Intrinsics  # noqa: E402
-from posture.calibration.synthetic import (  # noqa: E402
+from synthetic.calibration_boards import (  # noqa: E402
     BoardRenderer,
     handheld_board_pose,
     wall_board_pose,
@@ -170,8 +170,8 @@ def human_rows(board_renderer: BoardRenderer, quick: bool) -> None:
     from posture.landmarks.mediapipe_adapter import MediaPipeLandmarker
     from posture.options import AnalysisOptions
     from posture.stream import undistorted
-    from posture.synthetic.render import render_still
-    from posture.synthetic.rig import BodyPose
+    from synthetic.render import render_still
+    from synthetic.rig import BodyPose
 
     print("\n3. Rendered humans, camera rolled; roll measured from a wall board by that camera")
     print(f"{'angle':<15}{'body':<15}{'pose':<10}{'roll':>6}{'meas':>7}{'truth':>7}{'level':>7}"
@@ -234,8 +234,8 @@ def pitch_rows(board_renderer: BoardRenderer, quick: bool) -> None:
     """Head flexion with the camera pitched: uncorrected, and with the measured pitch."""
     from posture.geometry.measure import measure_frame
     from posture.landmarks.mediapipe_adapter import MediaPipeLandmarker
-    from posture.synthetic.render import render_still
-    from posture.synthetic.rig import BodyPose
+    from synthetic.render import render_still
+    from synthetic.rig import BodyPose
 
     print("\n4. Rendered humans, front view, camera pitched; pitch measured from a wall board")
     print(f"{'body':<15}{'flex':>6}{'pitch':>6}{'meas':>7}{'truth':>7}{'level':>7}{'uncorr':>8}"

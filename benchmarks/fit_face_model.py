@@ -39,11 +39,13 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import least_squares
 
-from posture.geometry.head import FaceModel, fit_rotation, load_face_model, undo_perspective
-from posture.geometry.rotations import FACING_CAMERA, compose_head_angles, decompose_head_angles
-from posture.landmarks.mediapipe_adapter import MediaPipeLandmarker
-from posture.synthetic.render import Renderer, render_still
-from posture.synthetic.rig import BodyPose, load_bodies
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo: synthetic/
+
+from posture.geometry.head import FaceModel, fit_rotation, load_face_model, undo_perspective  # noqa: E402
+from posture.geometry.rotations import FACING_CAMERA, compose_head_angles, decompose_head_angles  # noqa: E402
+from posture.landmarks.mediapipe_adapter import MediaPipeLandmarker  # noqa: E402
+from synthetic.render import Renderer, render_still  # noqa: E402
+from synthetic.rig import BodyPose, load_bodies  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "posture" / "geometry" / "data" / "face_model.npz"
 PITCHES_DEG = (-35.0, -20.0, -10.0, 0.0, 10.0, 20.0, 35.0, 45.0)

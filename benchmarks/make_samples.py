@@ -28,9 +28,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
 
-from posture.synthetic.render import Chair, Renderer  # noqa: E402
-from posture.synthetic.rig import Body, BodyPose, PosedBody, load_bodies, pose_body  # noqa: E402
-from posture.synthetic.scene import (  # noqa: E402
+from synthetic.render import Chair, Renderer  # noqa: E402
+from synthetic.rig import Body, BodyPose, PosedBody, load_bodies, pose_body  # noqa: E402
+from synthetic.scene import (  # noqa: E402
     Appearance,
     Camera,
     Lighting,

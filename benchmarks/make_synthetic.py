@@ -4,7 +4,7 @@
         --count 200 --seed 0
 
 Writes OUT/images/NNNNNN.png and OUT/truth.jsonl; each line holds "image" (path relative to
-OUT), "seed" and the truth dict of posture.synthetic.scene.frame_truth (angles in degrees in
+OUT), "seed" and the truth dict of synthetic.scene.frame_truth (angles in degrees in
 the measurement contract's conventions, 2D pixel positions of C7, tragi, eyes, shoulders,
 camera intrinsics/extrinsics, view, body). Same --seed, same dataset.
 """
@@ -24,9 +24,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
 
-from posture.synthetic.render import Renderer, render_still  # noqa: E402
-from posture.synthetic.rig import BodyPose, load_bodies  # noqa: E402
-from posture.synthetic.scene import (  # noqa: E402
+from synthetic.render import Renderer, render_still  # noqa: E402
+from synthetic.rig import BodyPose, load_bodies  # noqa: E402
+from synthetic.scene import (  # noqa: E402
     BACKGROUND_KINDS,
     random_appearance,
     random_lighting,

@@ -22,7 +22,7 @@ os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
 
 import make_samples as ms  # noqa: E402
 
-from posture.synthetic.scene import Appearance, Lighting  # noqa: E402
+from synthetic.scene import Appearance, Lighting  # noqa: E402
 
 DEFAULT_OUT = Path("/tmp/posture-bench/rom_train")
 EVAL_BODIES = ("neutral", "older_woman", "tall_thin_man", "short_heavy_woman")

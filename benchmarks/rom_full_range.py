@@ -65,8 +65,8 @@ os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
 import make_samples as ms  # noqa: E402
 from render_rom_train import EVAL_BODIES  # noqa: E402
 
-from posture.synthetic.rig import Body, BodyPose, PosedBody, landmarks_3d  # noqa: E402
-from posture.synthetic.scene import (  # noqa: E402
+from synthetic.rig import Body, BodyPose, PosedBody, landmarks_3d  # noqa: E402
+from synthetic.scene import (  # noqa: E402
     HAIR_COLOURS,
     SHIRT_COLOURS,
     SKIN_TONES,

@@ -3,7 +3,7 @@
     PYOPENGL_PLATFORM=egl python benchmarks/rom_wide_looks.py [--cache DIR] [--only NAME ...]
         [--render-only] [--json OUT.json]
 
-Six ROM protocol videos, one per body of ``posture/synthetic/data/anny_bodies_wide.npz``
+Six ROM protocol videos, one per body of ``synthetic/data/anny_bodies_wide.npz``
 (``tools/export_anny_rig.py --set wide``: very old man and woman, heavy tall man, the
 shortest neck anny gives on a heavy body, petite young woman, tall woman; no correction of
 the library was fitted on any of them), 4 at full range and 2 at restricted range, seated,
@@ -40,8 +40,8 @@ os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
 
 import rom_full_range as rf  # noqa: E402
 
-from posture.synthetic.rig import WIDE_DATA_PATH, Body, load_bodies  # noqa: E402
-from posture.synthetic.scene import (  # noqa: E402
+from synthetic.rig import WIDE_DATA_PATH, Body, load_bodies  # noqa: E402
+from synthetic.scene import (  # noqa: E402
     HAIR_COLOURS,
     SKIN_TONE_VERY_DARK,
     SKIN_TONE_VERY_LIGHT,

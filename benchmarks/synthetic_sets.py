@@ -34,7 +34,7 @@ RESOLUTIONS = ((640, 480), (1280, 720), (720, 1280))
 
 
 def _side_still(r: np.random.Generator):
-    from posture.synthetic.rig import BodyPose
+    from synthetic.rig import BodyPose
 
     pose = BodyPose(
         rotation_deg=float(r.uniform(-8, 8)),
@@ -56,7 +56,7 @@ def _side_still(r: np.random.Generator):
 
 
 def _front_still(r: np.random.Generator):
-    from posture.synthetic.rig import BodyPose
+    from synthetic.rig import BodyPose
 
     pose = BodyPose(
         rotation_deg=float(r.uniform(-6, 6)),
@@ -77,7 +77,7 @@ def _front_still(r: np.random.Generator):
 
 def _side_heights_still(r: np.random.Generator):
     """A side still with the camera at an absolute height (the floor under the feet)."""
-    from posture.synthetic.rig import BodyPose
+    from synthetic.rig import BodyPose
 
     seated = bool(r.random() < 0.4)
     pose = BodyPose(
@@ -118,9 +118,9 @@ def ensure_set(name: str, out: Path, count: int, seed: int = 0) -> list[dict]:
             return records[:count]
     from PIL import Image
 
-    from posture.synthetic.render import Renderer, render_still
-    from posture.synthetic.rig import load_bodies
-    from posture.synthetic.scene import BACKGROUND_KINDS, random_appearance, random_lighting
+    from synthetic.render import Renderer, render_still
+    from synthetic.rig import load_bodies
+    from synthetic.scene import BACKGROUND_KINDS, random_appearance, random_lighting
 
     (out / "images").mkdir(parents=True, exist_ok=True)
     n_bodies = len(load_bodies().names)
@@ -157,7 +157,7 @@ def ensure_set(name: str, out: Path, count: int, seed: int = 0) -> list[dict]:
 
 def _chair_for(posed):
     """A box seat just under the thighs (as benchmarks/make_samples.py ``chair_for``)."""
-    from posture.synthetic.render import Chair
+    from synthetic.render import Chair
 
     body = posed.body
     dominant = body.skin_indices[np.arange(len(body.skin_indices)), body.skin_weights.argmax(1)]
@@ -173,8 +173,8 @@ def _render_at_height(body_index, pose, cam, width, height, r, seed, renderer):
     import dataclasses
     import math
 
-    from posture.synthetic.rig import landmarks_3d, load_bodies, pose_body
-    from posture.synthetic.scene import (
+    from synthetic.rig import landmarks_3d, load_bodies, pose_body
+    from synthetic.scene import (
         BACKGROUND_KINDS,
         add_noise,
         frame_truth,

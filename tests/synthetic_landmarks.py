@@ -85,7 +85,7 @@ def make_frame(
     The camera may be rolled and pitched (+ = looking down; the conventions of
     ``posture.calibration.level``) while still aimed at the head.
     """
-    from posture.calibration.synthetic import camera_to_world
+    from synthetic.calibration_boards import camera_to_world
 
     camera = camera_to_world(camera_roll_deg, camera_pitch_deg).T  # world -> camera axes
     r_trunk = camera @ trunk_in_camera(trunk_yaw_deg)

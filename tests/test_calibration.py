@@ -38,15 +38,15 @@ from posture.calibration.profiles import (
     save_camera,
     save_subject,
 )
-from posture.calibration.synthetic import (
+from posture.errors import InputError, OutputError, PostureError
+from posture.options import AnalysisOptions
+from synthetic.calibration_boards import (
     BoardRenderer,
     camera_to_world,
     handheld_board_pose,
     project_points,
     wall_board_pose,
 )
-from posture.errors import InputError, OutputError, PostureError
-from posture.options import AnalysisOptions
 from tests.media_fixtures import write_video
 
 LAYOUT = BoardLayout()
@@ -380,7 +380,7 @@ def test_level_board_may_hang_sideways_or_upside_down():
         turn = cv2.Rodrigues(np.array([0.0, 0.0, np.radians(spin)]))[0]
         rotation = pose.rotation @ turn
         translation = pose.translation_m + pose.rotation @ c - rotation @ c
-        from posture.calibration.synthetic import BoardPose
+        from synthetic.calibration_boards import BoardPose
 
         image = _renderer().render(CAMERA, BoardPose(rotation, translation))
         level = level_from_board([BoardDetector().detect(image)], CAMERA, True, (640, 480))
@@ -482,8 +482,8 @@ def test_parse_line():
 
 def test_render_still_roll_is_the_opposite_of_ours():
     """scene.look_at_pose rolls the camera the other way: posture roll = -render roll."""
-    from posture.synthetic.rig import BodyPose, load_bodies, pose_body
-    from posture.synthetic.scene import make_camera
+    from synthetic.rig import BodyPose, load_bodies, pose_body
+    from synthetic.scene import make_camera
 
     posed = pose_body(load_bodies().body(0), BodyPose())
     for azimuth in (0.0, 90.0):

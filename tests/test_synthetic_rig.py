@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from posture.synthetic.rig import (
+from synthetic.rig import (
     C7_VERTEX,
     NECK_CHAIN,
     THORAX_BONE,
@@ -204,7 +204,7 @@ def test_cva_is_measured_against_gravity(neutral):
 # ----------------------------------------------------------------------------- wide set, looks
 @pytest.fixture(scope="module")
 def wide():
-    from posture.synthetic.rig import WIDE_DATA_PATH
+    from synthetic.rig import WIDE_DATA_PATH
 
     return load_bodies(WIDE_DATA_PATH)
 
@@ -227,8 +227,8 @@ def test_wide_bodies_same_format_and_topology(bodies, wide, neutral):
 
 
 def test_looks_default_off_and_rigid_on_the_head(neutral):
-    from posture.synthetic.looks import accessory_meshes
-    from posture.synthetic.scene import Appearance
+    from synthetic.looks import accessory_meshes
+    from synthetic.scene import Appearance
 
     rest = pose_body(neutral, BodyPose())
     assert accessory_meshes(rest, Appearance()) == []

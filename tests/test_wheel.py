@@ -195,6 +195,9 @@ def test_wheel_ships_every_data_file(installed: Installed) -> None:
     }
     assert set(MODEL_FILES) <= data_files
     assert not data_files - names, f"missing from the wheel: {sorted(data_files - names)}"
+    # Test and benchmark code (the renderer, its 3 MB of bodies) is not shipped.
+    assert not [n for n in names if n.startswith(("synthetic/", "tests/", "benchmarks/"))]
+    assert any(n.startswith("posture/") for n in names)
     for name in data_files:
         assert (installed.package_dir.parent / name).is_file(), f"{name} not installed"
     where = subprocess.run(

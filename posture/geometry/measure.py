@@ -261,7 +261,7 @@ def _camera_reference(camera_roll_deg: float, camera_pitch_deg: float = 0.0) -> 
     axes: the face-only reference, whose up axis is the true vertical.
 
     The camera is pitched (about its x axis, + = looking down) and then rolled about its
-    optical axis (+ = clockwise seen from behind), as ``posture.calibration.synthetic.
+    optical axis (+ = clockwise seen from behind), as ``synthetic.calibration_boards.
     camera_to_world``; gravity in camera axes is then ``(sin r cos p, cos r cos p, sin p)``,
     the convention of ``posture.calibration.level``.
     """

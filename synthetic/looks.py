@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from posture.arrays import Array
-from posture.synthetic.rig import ACROMION_VERTEX, TRAGUS_VERTEX, Body, PosedBody
+from synthetic.rig import ACROMION_VERTEX, TRAGUS_VERTEX, Body, PosedBody
 
 if TYPE_CHECKING:
-    from posture.synthetic.scene import Appearance
+    from synthetic.scene import Appearance
 
 GLASSES_TUBE_M = 0.0022
 HAIR_OFFSET_M = 0.007  # outside the scalp / skin

@@ -24,7 +24,7 @@ from typing import Any, cast
 import numpy as np
 
 from posture.arrays import Array
-from posture.synthetic.rig import (
+from synthetic.rig import (
     Body,
     PosedBody,
     landmarks_3d,
@@ -171,7 +171,7 @@ class Appearance:
     trousers_rgb: tuple[int, int, int] = TROUSER_COLOURS[0]
     shoes_rgb: tuple[int, int, int] = (30, 25, 22)
     long_sleeves: bool = False
-    # Meshes on the head bone (posture.synthetic.looks); off by default: no mesh is added.
+    # Meshes on the head bone (synthetic.looks); off by default: no mesh is added.
     glasses: bool = False  # dark thin rims, bridge and temples to the ears
     long_hair: bool = False  # covers the ears, falls to the shoulders (hair_rgb)
     glasses_rgb: tuple[int, int, int] = GLASSES_RGB

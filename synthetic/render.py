@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from posture.arrays import Array
-from posture.synthetic.looks import accessory_meshes
-from posture.synthetic.rig import Body, BodyPose, PosedBody, load_bodies, pose_body
-from posture.synthetic.scene import (
+from synthetic.looks import accessory_meshes
+from synthetic.rig import Body, BodyPose, PosedBody, load_bodies, pose_body
+from synthetic.scene import (
     Appearance,
     Camera,
     Lighting,
