@@ -12,12 +12,19 @@ import argparse
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from posture import __version__
 from posture.errors import OutputError, PostureError
 from posture.io.bounded import MAX_ANSWERS_BYTES, MAX_REPORT_BYTES
+
+if TYPE_CHECKING:
+    from posture.clinical import Questionnaire
+    from posture.io.media import Frame, MediaSource
+
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -76,7 +83,7 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _other_commands() -> list:
+def _other_commands() -> list[Callable[[Subparsers], None]]:
     """``register(subparsers)`` of each further command; each sets ``handler`` to a
     function ``(args) -> exit code`` that raises PostureError for bad input."""
     from posture.batch.cli import register as register_batch
@@ -160,17 +167,19 @@ def _analyze(args: argparse.Namespace) -> int:
     _check_outputs(args)
     view: View | None = None if args.view == "auto" else args.view
     options = AnalysisOptions(view=view)
+    source: MediaSource
     if args.camera is not None:
-        source = CameraSource(args.camera, options.max_side_px)
-        frames = source.frames
+        camera = CameraSource(args.camera, options.max_side_px)
+        frames = camera.frames
 
-        def limited():  # stop the webcam after --duration seconds
+        def limited() -> Iterator[Frame]:  # stop the webcam after --duration seconds
             for f in frames():
                 if f.t_s > args.duration:
                     break
                 yield f
 
-        source.frames = limited  # type: ignore[method-assign]
+        camera.frames = limited  # type: ignore[method-assign]
+        source = camera
     else:
         source = open_media(args.input, options.max_side_px)
     progress = NullProgress() if args.quiet else TqdmProgress()
@@ -208,7 +217,7 @@ def _analyze(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _read_json(path: str, what: str, limit_bytes: int) -> dict:
+def _read_json(path: str, what: str, limit_bytes: int) -> dict[str, Any]:
     import json
 
     from posture.io.bounded import FileTooLarge, read_text_at_most, too_large_sentence
@@ -228,7 +237,7 @@ def _read_json(path: str, what: str, limit_bytes: int) -> dict:
     return data
 
 
-def _read_answers(path: str):  # -> Questionnaire
+def _read_answers(path: str) -> Questionnaire:
     from posture.clinical import Questionnaire
 
     try:

@@ -11,6 +11,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from posture import __version__
 from posture.batch.jobs import Job, Outcome, annotated_name
@@ -52,7 +53,7 @@ def _input_size(path: Path) -> tuple[int, int]:
         source.close()
 
 
-def _analyse(job: Job) -> tuple[dict[str, bytes], dict]:
+def _analyse(job: Job) -> tuple[dict[str, bytes], dict[str, Any]]:
     from posture.batch.stride import analyze_strided
     from posture.batch.summary import report_values
     from posture.report import BatchRecord, attach_findings, write_csv, write_json
