@@ -13,7 +13,7 @@ TEST_APT_PACKAGES := chromium strace
 # Rendering synthetic humans for the accuracy benchmark (Mesa, offscreen).
 SYNTH_APT_PACKAGES := libegl1 libegl-mesa0 libgl1-mesa-dri libosmesa6
 
-.PHONY: run test lint format bench bench-live accuracy sysdeps test-sysdeps synth install lock clean
+.PHONY: run test lint typecheck format bench bench-live accuracy sysdeps test-sysdeps synth install lock clean
 
 run: install
 	$(BIN)/posture dashboard
@@ -21,6 +21,7 @@ run: install
 test: install test-sysdeps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 install: sysdeps $(STAMP)
@@ -60,6 +61,10 @@ lock:
 lint: install
 	$(BIN)/ruff check .
 
+# mypy --strict on posture/ ([tool.mypy] in pyproject.toml); make test runs it too.
+typecheck: install
+	$(BIN)/mypy
+
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
@@ -94,4 +99,4 @@ accuracy: synth
 	PYOPENGL_PLATFORM=egl $(BIN)/python benchmarks/accuracy.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
