@@ -1,4 +1,4 @@
-"""The live webcam protocol in the browser (streamlit-webrtc), a thin shell over app.live.
+"""The live webcam protocol in the browser (streamlit-webrtc), a thin shell over posture.live.
 
 The frame callback runs in a worker thread: it only calls ``LiveProtocol.process`` on the
 protocol object of this browser session (kept in ``st.session_state``, so it survives
@@ -19,8 +19,8 @@ import numpy as np
 import streamlit as st
 
 from app.analysis import env_number
-from app.live import STEP_NAMES, LiveProtocol
 from posture.io.text_safety import escape_markdown
+from posture.live import STEP_NAMES, LiveProtocol
 from posture.summary_text import ROM_LABELS
 
 if TYPE_CHECKING:

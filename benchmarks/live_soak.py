@@ -5,7 +5,7 @@ The dashboard runs on a free localhost port with its own database; chromium (Deb
 through Playwright) plays a 640x480 30 fps clip of the bundled sample as its camera,
 looped: Self-check -> red flags "No" -> Continue -> START. With the step time-out set long
 (600 s) the protocol takes neutral and rotation left, then waits; it keeps at most
-``app.live.MAX_LIVE_FRAMES`` measurements and then stops keeping any, while frames are
+``posture.live.MAX_LIVE_FRAMES`` measurements and then stops keeping any, while frames are
 still processed and sent back for the rest of the session: the test of "what a session
 keeps per frame is bounded".
 

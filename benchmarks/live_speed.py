@@ -156,7 +156,7 @@ def decode_frames(path: Path, size_px: tuple[int, int], max_frames: int) -> list
 
 
 def run_inprocess(seconds: float) -> None:
-    import app.live as live
+    import posture.live as live
     from app.webcam import frame_to_rgb, rgb_to_frame
 
     load = load_average_1min()

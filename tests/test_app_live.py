@@ -9,9 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-import app.live as live
+import posture.live as live
 import posture.stream as stream
-from app.live import MOVEMENTS, LiveProtocol
 from app.webcam import ICE_ENV, _status_md, frame_to_rgb, rgb_to_frame, rtc_configuration
 from posture.calibration.profiles import (
     CameraProfile,
@@ -22,6 +21,7 @@ from posture.calibration.profiles import (
 )
 from posture.geometry.measure import FrameMeasurement
 from posture.landmarks.types import FaceLandmarks, FrameLandmarks, PoseLandmarks
+from posture.live import MOVEMENTS, LiveProtocol
 from tests.synthetic_landmarks import FOCAL_PX, make_frame
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_videos" / "rom_front.mp4"

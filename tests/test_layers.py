@@ -37,11 +37,13 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("posture.assemble",),
     # 8: runners
     ("posture.runners",),
-    # 9: the entry point that picks a runner, and the live protocol on the same stream
-    ("posture.pipeline", "posture.live"),
-    # 10: applications of the library
+    # 9: the entry point that picks a runner
+    ("posture.pipeline",),
+    # 10: applications of the library. posture.live (the live protocol, on the same frame
+    # stream) is here, not in 9: it applies a camera profile (posture.calibration.options,
+    # which needs the profile files of posture.calibration.profiles).
     ("posture.calibration", "posture.batch", "posture.export", "posture.store",
-     "posture.summary_text", "posture.cli", "posture.dashboard"),
+     "posture.summary_text", "posture.cli", "posture.dashboard", "posture.live"),
 )  # fmt: skip
 
 

@@ -153,8 +153,8 @@ def test_escape_html():
 
 def test_live_status_escapes_a_profile_name_and_a_problem():
     pytest.importorskip("streamlit")
-    from app.live import LiveStatus
     from app.webcam import _status_md
+    from posture.live import LiveStatus
 
     def status(**kw):
         base = dict(step="neutral", step_index=1, n_steps=8, prompt="Hold still",

@@ -1,7 +1,7 @@
 """The guided live protocol: frame in -> (annotated frame, measurement) out, no Streamlit.
 
-The webrtc callback (``app/webcam.py``), the tests and any other caller use the same
-:meth:`LiveProtocol.process`. It runs in the video worker thread; the page reads
+The webrtc callback (``app/webcam.py``), the tests, the benchmarks and any other caller use
+the same :meth:`LiveProtocol.process`. It runs in the video worker thread; the page reads
 :meth:`LiveProtocol.status` (a snapshot taken under a lock) and, when the protocol is done,
 :meth:`LiveProtocol.report`, which goes through the library's own report assembly
 (zero-phase filtering, neutral, range of motion), so live and file results are computed alike.
@@ -9,7 +9,9 @@ The webrtc callback (``app/webcam.py``), the tests and any other caller use the 
 Steps: framing (quality prompts until the picture is usable) -> neutral (hold still) -> six
 movements, each prompted; a movement's peak is detected when the head has gone at least
 ``MIN_EXCURSION_DEG`` from neutral in the prompted direction and come back. A step that sees
-no movement within its time-out is skipped, so the protocol always ends.
+no movement within its time-out is skipped, so the protocol always ends. The six
+directions, their per-frame angles and signs are ``posture.measures.ROM_DIRECTIONS``; only
+the prompts are this module's own (``MOVEMENT_PROMPTS``).
 
 A camera profile (``posture calibrate``) is applied as in file analysis: its lens is scaled
 to the frame size, known from the first frame (``posture.calibration.options``); landmarks are
@@ -26,17 +28,20 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import cv2
 import numpy as np
 
 from posture.annotate import draw_overlay
+from posture.arrays import Array
 from posture.assemble import assemble_report
 from posture.calibration.options import analysed_frame_size, calibrated_options
 from posture.errors import InputError
 from posture.geometry.measure import FrameMeasurement
 from posture.io.media import MediaInfo
-from posture.landmarks.types import LEFT_SHOULDER, RIGHT_SHOULDER, FrameLandmarks
+from posture.landmarks.types import LEFT_SHOULDER, RIGHT_SHOULDER, FrameLandmarks, Landmarker
+from posture.measures import ROM_DIRECTIONS, RomKey
 from posture.options import AnalysisOptions
 from posture.report import Report
 from posture.signals.rom import (
@@ -89,22 +94,38 @@ MIN_FACE_WIDTH_FRACTION = 0.07  # face narrower than this share of the frame: "m
 MAX_HEAD_TO_FRAME_FRACTION = 0.55  # shoulder-to-crown taller than this share: "move back"
 MAX_TRUNK_YAW_DEG = 30.0
 
-MOVEMENTS: tuple[tuple[str, str, str, float], ...] = (
-    # (ROM key, per-frame angle, prompt, sign of the excursion)
-    ("rotation_left_deg", "head_rotation_deg",
-     "Turn your head slowly to the LEFT as far as is comfortable, then back", 1.0),
-    ("rotation_right_deg", "head_rotation_deg",
-     "Turn your head slowly to the RIGHT as far as is comfortable, then back", -1.0),
-    ("flexion_deg", "head_flexion_deg",
-     "Bend your head slowly FORWARD, chin to chest, as far as is comfortable, then back", 1.0),
-    ("extension_deg", "head_flexion_deg",
-     "Tilt your head slowly BACK, looking up, as far as is comfortable, then back", -1.0),
-    ("lateral_flexion_left_deg", "head_lateral_flexion_deg",
-     "Tilt your LEFT ear toward your left shoulder as far as is comfortable, then back", 1.0),
-    ("lateral_flexion_right_deg", "head_lateral_flexion_deg",
-     "Tilt your RIGHT ear toward your right shoulder as far as is comfortable, then back", -1.0),
-)  # fmt: skip
-STEP_NAMES: tuple[str, ...] = ("framing", "neutral", *(m[0] for m in MOVEMENTS), "done")
+# What the person is asked to do in each direction (the protocol's own text).
+MOVEMENT_PROMPTS: dict[RomKey, str] = {
+    "rotation_left_deg":
+        "Turn your head slowly to the LEFT as far as is comfortable, then back",
+    "rotation_right_deg":
+        "Turn your head slowly to the RIGHT as far as is comfortable, then back",
+    "flexion_deg":
+        "Bend your head slowly FORWARD, chin to chest, as far as is comfortable, then back",
+    "extension_deg":
+        "Tilt your head slowly BACK, looking up, as far as is comfortable, then back",
+    "lateral_flexion_left_deg":
+        "Tilt your LEFT ear toward your left shoulder as far as is comfortable, then back",
+    "lateral_flexion_right_deg":
+        "Tilt your RIGHT ear toward your right shoulder as far as is comfortable, then back",
+}  # fmt: skip
+
+
+class LiveMovement(NamedTuple):
+    """One prompted step: a ROM direction (key, per-frame angle, sign of the excursion,
+    all from ``posture.measures.ROM_DIRECTIONS``) and its prompt."""
+
+    key: RomKey
+    angle: str
+    prompt: str
+    sign: float
+
+
+# The six movements in ROM_DIRECTIONS' order.
+MOVEMENTS: tuple[LiveMovement, ...] = tuple(
+    LiveMovement(d.key, d.angle, MOVEMENT_PROMPTS[d.key], d.sign) for d in ROM_DIRECTIONS
+)
+STEP_NAMES: tuple[str, ...] = ("framing", "neutral", *(m.key for m in MOVEMENTS), "done")
 FRAMING_PROMPT = "Sit facing the camera with your head and shoulders in view"
 NEUTRAL_PROMPT = "Sit tall, look straight at the camera and hold still"
 DONE_PROMPT = "Done: well done! Your results are below"
@@ -132,7 +153,7 @@ class LiveStatus:
     stopped: str | None = None
 
 
-def framing_problem(rgb: np.ndarray, lm: FrameLandmarks, m: FrameMeasurement) -> str | None:
+def framing_problem(rgb: Array, lm: FrameLandmarks, m: FrameMeasurement) -> str | None:
     """The first thing wrong with the picture, as a plain instruction; None when usable."""
     h, w = rgb.shape[:2]
     luma = float(cv2.cvtColor(rgb[::4, ::4], cv2.COLOR_RGB2GRAY).mean())
@@ -164,7 +185,7 @@ def framing_problem(rgb: np.ndarray, lm: FrameLandmarks, m: FrameMeasurement) ->
     return None
 
 
-def _scaled(rgb: np.ndarray, max_side_px: int) -> np.ndarray:
+def _scaled(rgb: Array, max_side_px: int) -> Array:
     """Scaled to the size file analysis would give (so a profile's lens scales alike)."""
     h, w = rgb.shape[:2]
     size = analysed_frame_size(w, h, max_side_px)
@@ -173,7 +194,7 @@ def _scaled(rgb: np.ndarray, max_side_px: int) -> np.ndarray:
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
 
 
-def _banner(out: np.ndarray, lines: list[tuple[str, tuple[int, int, int]]]) -> None:
+def _banner(out: Array, lines: list[tuple[str, tuple[int, int, int]]]) -> None:
     """Prompt lines on a dark band at the bottom of the frame (ASCII: OpenCV fonts)."""
     h, w = out.shape[:2]
     scale = max(0.4, w / 1100)
@@ -189,8 +210,9 @@ def _banner(out: np.ndarray, lines: list[tuple[str, tuple[int, int, int]]]) -> N
 
 
 def _wrap(text: str, max_chars: int) -> list[str]:
-    words, lines, cur = text.split(), [], ""
-    for word in words:
+    lines: list[str] = []
+    cur = ""
+    for word in text.split():
         if cur and len(cur) + 1 + len(word) > max_chars:
             lines.append(cur)
             cur = word
@@ -203,7 +225,7 @@ def _wrap(text: str, max_chars: int) -> list[str]:
 class _MovementTracker:
     peak_deg: float = 0.0
     started_s: float | None = None
-    peak_frame: np.ndarray | None = None
+    peak_frame: Array | None = None
     last_excursion_deg: float | None = None  # the latest reading's excursion
     lost_near_peak: bool = False  # the head was lost while well on the way to its peak
 
@@ -217,8 +239,8 @@ class LiveProtocol:
         framing_timeout_s, neutral_timeout_s: without a good framing, or a still upright
             head, for this long (s) the protocol stops and says why.
         max_frames: measurements kept at most; the protocol stops when it reaches them.
-        landmarker_factory: builds the landmarker on the first frame, in the video thread
-            (tests may pass a fake); default: MediaPipe in video mode.
+        landmarker_factory: builds the landmarker (any ``Landmarker``) on the first frame,
+            in the video thread (tests may pass a fake); default: MediaPipe in video mode.
         options: analysis settings applied to every frame (view, calibration already
             resolved); a ``camera`` profile is applied on top of them.
         camera: camera profile name (``posture calibrate``); its lens is scaled to the
@@ -229,13 +251,13 @@ class LiveProtocol:
     framing_timeout_s: float = DEFAULT_FRAMING_TIMEOUT_S
     neutral_timeout_s: float = DEFAULT_NEUTRAL_TIMEOUT_S
     max_frames: int = MAX_LIVE_FRAMES
-    landmarker_factory: Callable[[], object] | None = None
+    landmarker_factory: Callable[[], Landmarker] | None = None
     options: AnalysisOptions = field(default_factory=AnalysisOptions)
     camera: str | None = None
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self._landmarker = None
+        self._landmarker: Landmarker | None = None
         self._forget_calibration()
         self.reset()
 
@@ -278,7 +300,7 @@ class LiveProtocol:
             self._recent: deque[tuple[float, dict[str, float | None]]] = deque()
             self._neutral: dict[str, float] | None = None
             self._tracker = _MovementTracker()
-            self._peaks: dict[str, float | None] = {m[0]: None for m in MOVEMENTS}
+            self._peaks: dict[str, float | None] = {m.key: None for m in MOVEMENTS}
             self._at_least: set[str] = set()
             self._hint: str | None = None
             self._problem_since: float | None = None
@@ -286,7 +308,7 @@ class LiveProtocol:
             self._size = (0, 0)
             self._people_max = 0
             self._frame_times: deque[float] = deque(maxlen=30)
-            self._key_frames: dict[str, np.ndarray] = {}
+            self._key_frames: dict[str, Array] = {}
             self._step_started_s: float | None = None
             self._stopped: str | None = None
 
@@ -300,21 +322,22 @@ class LiveProtocol:
 
     # -- the frame function -------------------------------------------------------------
 
-    def process(self, rgb: np.ndarray, t_s: float) -> tuple[np.ndarray, FrameMeasurement]:
+    def process(self, rgb: Array, t_s: float) -> tuple[Array, FrameMeasurement]:
         """One frame: landmarks, angles, protocol step, overlay. ``t_s`` must increase."""
         rgb = _scaled(rgb, LIVE_MAX_SIDE_PX)
         with self._lock:
             if self._last_t is not None and t_s <= self._last_t:
                 t_s = self._last_t + 1e-3  # a repeated camera timestamp; keep time moving
             self._last_t = t_s
-            if self._landmarker is None:
-                self._landmarker = self._make_landmarker()
+            landmarker = self._landmarker
+            if landmarker is None:
+                landmarker = self._landmarker = self._make_landmarker()
             size = (rgb.shape[1], rgb.shape[0])
             if size != self._calibrated_size:
                 self._calibrate(size)
             opts = self._applied
-            self._landmarker.set_camera_roll(opts.camera_roll_deg)
-            lm = self._landmarker.process(rgb, t_s)
+            landmarker.set_camera_roll(opts.camera_roll_deg)
+            lm = landmarker.process(rgb, t_s)
             m = measure_with_options(lm, opts, self._trunk)
             values = self._smoother(m)
             self._size = size
@@ -352,7 +375,7 @@ class LiveProtocol:
         if t_s - self._problem_since >= PROBLEM_GRACE_S:
             self._hint = problem
 
-    def _make_landmarker(self):
+    def _make_landmarker(self) -> Landmarker:
         if self.landmarker_factory is not None:
             return self.landmarker_factory()
         from posture.landmarks.mediapipe_adapter import MediaPipeLandmarker
@@ -360,7 +383,7 @@ class LiveProtocol:
         return MediaPipeLandmarker(video_mode=True, pose_every=LIVE_POSE_EVERY)
 
     def _advance(
-        self, t_s: float, values: dict[str, float | None], out: np.ndarray, head_lost: bool
+        self, t_s: float, values: dict[str, float | None], out: Array, head_lost: bool
     ) -> None:
         step = STEP_NAMES[self._step]
         if step == "framing":
@@ -399,7 +422,7 @@ class LiveProtocol:
         return False
 
     def _update_movement(
-        self, t_s: float, values: dict[str, float | None], out: np.ndarray, head_lost: bool
+        self, t_s: float, values: dict[str, float | None], out: Array, head_lost: bool
     ) -> None:
         key, angle, _, sign = MOVEMENTS[self._step - 2]
         tr = self._tracker
@@ -432,7 +455,7 @@ class LiveProtocol:
             self._key_frames[key] = tr.peak_frame
         self._next(t_s)
 
-    def _draw_prompt(self, out: np.ndarray) -> None:
+    def _draw_prompt(self, out: Array) -> None:
         step = STEP_NAMES[self._step]
         max_chars = max(30, out.shape[1] // 11)
         lines = [(f"Step {self._step + 1}/{len(STEP_NAMES)}", (180, 220, 255))]
@@ -451,7 +474,7 @@ class LiveProtocol:
             return NEUTRAL_PROMPT
         if step == "done":
             return DONE_PROMPT
-        return next(m[2] for m in MOVEMENTS if m[0] == step)
+        return next(m.prompt for m in MOVEMENTS if m.key == step)
 
     # -- what the page reads -------------------------------------------------------------
 
@@ -476,7 +499,7 @@ class LiveProtocol:
                 stopped=self._stopped,
             )
 
-    def key_frames(self) -> dict[str, np.ndarray]:
+    def key_frames(self) -> dict[str, Array]:
         """Annotated frames at neutral and at each detected peak ('neutral' or a ROM key)."""
         with self._lock:
             return dict(self._key_frames)
