@@ -54,6 +54,8 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
+from tests.conftest import SAMPLE_REPORTS_GROUP
+
 DATA = Path(__file__).resolve().parent / "data" / "regression"
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_videos"
 FULL_RANGE = SAMPLES / "rom_full_range.mp4"
@@ -275,18 +277,21 @@ def measure_rom_sample() -> tuple[dict, dict]:
     return truth, analyze(SAMPLES / "rom_front.mp4").to_dict()["summary"]["rom"]
 
 
-def measure_full_range(video: Path = FULL_RANGE) -> tuple[dict, dict]:
-    from posture.pipeline import analyze
-
-    truth = json.loads(video.with_suffix(".truth.json").read_text())
-    report = analyze(video).to_dict()
-    measured = {
+def full_range_measured(report: Mapping) -> dict:
+    """What ``score_full_range`` scores, from the full-range clip's report."""
+    return {
         "rom": report["summary"]["rom"],
         "rom_at_least": report["summary"]["rom_at_least"],
         "t": [f["t"] for f in report["frames"]],
         "rotation": [f["head_rotation_deg"] for f in report["frames"]],
     }
-    return truth, measured
+
+
+def measure_full_range(video: Path = FULL_RANGE) -> tuple[dict, dict]:
+    from posture.pipeline import analyze
+
+    truth = json.loads(video.with_suffix(".truth.json").read_text())
+    return truth, full_range_measured(analyze(video).to_dict())
 
 
 @pytest.fixture(scope="module")
@@ -317,8 +322,10 @@ def test_still_measure_within_tolerance(measured, measure, stat):
 
 
 @pytest.mark.slow
-def test_rom_sample_video_peaks():
-    truth, rom = measure_rom_sample()
+@SAMPLE_REPORTS_GROUP
+def test_rom_sample_video_peaks(rom_front_report):
+    truth = json.loads((SAMPLES / "rom_front.truth.json").read_text())["rom"]
+    rom = rom_front_report["summary"]["rom"]  # analyze(rom_front.mp4), shared (conftest.py)
     stats = score_rom_peaks(truth, rom)
     assert not failures("rom_sample_video", stats), (stats, rom)
 
@@ -329,10 +336,12 @@ def test_rom_sample_video_peaks():
     reason="sample_videos/rom_full_range.mp4 (+ .truth.json) not made yet: "
     "benchmarks/rom_full_range.py --make-guard-clip",
 )
-def test_full_range_rotation_clip():
+@SAMPLE_REPORTS_GROUP
+def test_full_range_rotation_clip(rom_full_range_report):
     """Rotation left 85, right 80: each within its limit of the true peak, and neither
     called reduced."""
-    truth, measured = measure_full_range()
+    truth = json.loads(FULL_RANGE.with_suffix(".truth.json").read_text())
+    measured = full_range_measured(rom_full_range_report)  # analyze(clip), shared (conftest)
     stats = score_full_range(truth, measured)
     assert not failures("rom_full_range", stats), (stats, measured["rom"], measured["rom_at_least"])
 

@@ -52,7 +52,7 @@ def _leftover_result_dirs() -> set[str]:
     return {p.name for p in Path(tempfile.gettempdir()).glob("posture-result-*")}
 
 
-def test_corrupt_video_is_refused_and_leaves_nothing(tmp_path):
+def test_corrupt_video_is_refused_and_leaves_nothing(tmp_path, private_system_temp):
     bad = tmp_path / "broken.mp4"
     bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 100)
     before = _leftover_result_dirs()
@@ -62,7 +62,7 @@ def test_corrupt_video_is_refused_and_leaves_nothing(tmp_path):
 
 
 @pytest.mark.slow
-def test_photo_without_a_person_is_refused_and_leaves_nothing(tmp_path):
+def test_photo_without_a_person_is_refused_and_leaves_nothing(tmp_path, private_system_temp):
     photo = tmp_path / "wall.png"
     cv2.imwrite(str(photo), np.full((240, 320, 3), 180, np.uint8))
     before = _leftover_result_dirs()

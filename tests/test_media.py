@@ -214,7 +214,9 @@ def test_video_over_the_pixel_limit_is_refused_before_decoding(tmp_path, monkeyp
     src.close()
 
 
-def test_cli_and_dashboard_refuse_a_huge_photo_with_one_sentence(tmp_path, capsys):
+def test_cli_and_dashboard_refuse_a_huge_photo_with_one_sentence(
+    tmp_path, capsys, private_system_temp
+):
     import tempfile
     from pathlib import Path
 

@@ -4,6 +4,7 @@ while a video is analysed, seen by the kernel (strace), not only by Python."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -12,6 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import SAMPLE_REPORTS_GROUP
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIP = ROOT / "sample_videos" / "rom_front.mp4"
@@ -75,7 +78,10 @@ def test_foreign_address_parser_flags_an_outside_connection():
 
 
 @pytest.mark.slow
-def test_analysing_a_video_makes_no_network_system_call(tmp_path):
+@SAMPLE_REPORTS_GROUP
+def test_analysing_a_video_makes_no_network_system_call(tmp_path, rom_front_report):
+    """Its own run on purpose: the whole CLI in a process of its own, seen by strace.
+    The full clip, not a cut: anything sent on a timer would have 26 s to show."""
     strace = shutil.which("strace")
     if strace is None:
         pytest.skip("strace is not installed (make test installs it)")
@@ -92,4 +98,7 @@ def test_analysing_a_video_makes_no_network_system_call(tmp_path):
     text = trace.read_text()
     assert "socket(" in text or "+++ exited" in text  # the trace really ran
     assert _foreign_addresses(text) == []
-    assert (tmp_path / "r.json").exists()
+    # The traced run really analysed the clip: its report is the in-process one's.
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["summary"] == rom_front_report["summary"]
+    assert len(report["frames"]) == len(rom_front_report["frames"]) == 798

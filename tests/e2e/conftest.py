@@ -32,14 +32,20 @@ def artifacts() -> Path:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory) -> Iterator[str]:
+def server_db(tmp_path_factory) -> Path:
+    """The history database file of the ``server`` fixture's dashboard."""
+    return tmp_path_factory.mktemp("server-db") / "history.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, server_db) -> Iterator[str]:
     """The dashboard on a free localhost port, with its own history database."""
     _skip_without_browser()
     port = free_port()
     tmp = tmp_path_factory.mktemp("server")
     env = dict(os.environ)
     env.update(
-        POSTURE_DB=str(tmp / "history.sqlite3"),
+        POSTURE_DB=str(server_db),
         POSTURE_LIVE_STEP_TIMEOUT_S="15",
     )
     app = str(ROOT / "app" / "streamlit_app.py")

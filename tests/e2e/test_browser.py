@@ -22,6 +22,7 @@ RED_FLAGS = [q for q in QUESTIONS if q.group == "red_flag"]
 
 
 def _download(page, label: str, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name=label).click()
     dl = info.value
@@ -107,8 +108,14 @@ def test_red_flag_answer_stops_the_self_check(page, artifacts):
     shot(page, artifacts, "06-selfcheck-stopped")
 
 
-def test_clinic_side_photo_saved_to_history(page, artifacts, tmp_path):
+def test_clinic_side_photo_saved_to_history(page, artifacts, tmp_path, server_db):
+    """What is saved is what was measured: the history's values are the report's, the
+    report the history page gives back is the one shown, and both match an analysis of
+    the same photo here."""
     import av
+
+    from posture.pipeline import analyze
+    from posture.store import Store
 
     with av.open(str(SAMPLES / "sitting_side.mp4")) as c:
         frame = next(c.decode(video=0))
@@ -125,10 +132,37 @@ def test_clinic_side_photo_saved_to_history(page, artifacts, tmp_path):
     page.get_by_text("Saved to history").wait_for(timeout=30_000)
     wait_idle(page)
     shot(page, artifacts, "07-clinic-results")
+    shown = json.loads(_download(page, "Report (JSON)", tmp_path / "shown").read_text())
     choose_mode(page, "History")
     page.get_by_text("Delete this subject").wait_for(timeout=30_000)
     wait_idle(page)
     shot(page, artifacts, "08-history")
+    given_back = json.loads(
+        _download(page, "Download this session's report (JSON)", tmp_path / "back").read_text()
+    )
+
+    summary = shown["summary"]
+    expected = {k: summary[k] for k in ("cva_deg", "head_tilt_deg", "shoulder_tilt_deg")}
+    expected.update(summary["rom"])  # the six directions
+    store = Store(server_db)  # the server's own history file
+    try:
+        rows = store.history("P-001")
+        saved_report = store.report(rows[0]["session_id"]) if rows else None
+    finally:
+        store.close()
+    assert len(rows) == 1 and rows[0]["mode"] == "clinic"
+    assert {k: rows[0][k] for k in expected} == expected
+    assert saved_report == given_back
+    assert given_back["summary"] == summary and given_back["frames"] == shown["frames"]
+    assert given_back["input"]["path"] == "side.png"
+    # A side photo: a CVA (61.6 here; true 57.3), no tilts (a front-view measure), no range
+    # of motion; the numbers are this photo's, as analysed in this process.
+    here = analyze(photo).to_dict()["summary"]
+    assert shown["view"] == "left"
+    assert expected["cva_deg"] is not None and expected["cva_deg"] == here["cva_deg"]
+    assert expected["head_tilt_deg"] is None and here["head_tilt_deg"] is None
+    assert expected["shoulder_tilt_deg"] is None and here["shoulder_tilt_deg"] is None
+    assert len(summary["rom"]) == 6 and all(v is None for v in summary["rom"].values())
 
 
 def test_live_webcam_protocol_with_a_fake_camera(playwright_instance, server, artifacts, tmp_path):
