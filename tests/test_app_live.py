@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import json
 from pathlib import Path
 
 import cv2
@@ -190,38 +190,62 @@ def test_prompt_band_darkens_like_a_black_band_blended_at_60_percent():
     assert np.array_equal(out[:top], rgb[:top])
 
 
+# The live protocol on sample_videos/rom_front.mp4, measured 2026-12-08 on this tree:
+# peaks 61.7 / 59.4 / 39.7 / 35.1 / 30.2 / 28.9 against the truth 60 / 55 / 40 / 35 / 30 /
+# 28, max error 4.4 (rotation right), mean 1.27. Limits by tests/test_accuracy_guard.py's
+# rule (measured x 1.2 or + 1 deg, whichever is larger). A constant or half-size output
+# fails them (test_live_rom_limits_fail_a_constant_or_half_size_output).
+LIVE_ROM_LIMITS = {"missing": 0.0, "max": 5.4, "mean": 2.3}
+LIVE_ROM_TRUTH = SAMPLE.with_suffix(".truth.json")
+
+
+def live_rom_failures(truth: dict, rom: dict) -> list[str]:
+    from tests.test_accuracy_guard import score_rom_peaks
+
+    stats = score_rom_peaks(truth, rom)
+    return [f"{k} {stats[k]:.3g} > {limit}" for k, limit in LIVE_ROM_LIMITS.items()
+            if not stats[k] <= limit]  # fmt: skip
+
+
 @pytest.mark.slow
 def test_sample_video_through_the_live_protocol_at_640x480():
     """The real models on the bundled front-view clip, fed frame by frame as a webcam would.
 
-    Also measures live throughput (models + overlay + prompt, 640x480), printed with -s.
+    Its own run on purpose: the live protocol (prompts, steps, its own peak detection) is
+    another code path than the offline analysis. Speed is benchmarks/live_speed.py's.
     """
     import av
 
-    truth = {"rotation_left_deg": 60, "rotation_right_deg": 55, "flexion_deg": 40,
-             "extension_deg": 35, "lateral_flexion_left_deg": 30,
-             "lateral_flexion_right_deg": 28}  # fmt: skip
+    truth = json.loads(LIVE_ROM_TRUTH.read_text())["rom"]
     proc = LiveProtocol(step_timeout_s=12.0)
-    busy_s, n = 0.0, 0
+    n = 0
     with av.open(str(SAMPLE)) as c:
         stream = c.streams.video[0]
+        total = stream.frames
         for frame in c.decode(stream):
             rgb = frame.to_ndarray(format="rgb24")
-            t0 = time.perf_counter()
             out, _ = proc.process(rgb, float(frame.pts * stream.time_base))
-            busy_s += time.perf_counter() - t0
             n += 1
             assert out.shape == (480, 640, 3)
             if proc.status().done:
                 break
-    fps = n / busy_s
-    print(f"live protocol: {n} frames at 640x480, {fps:.1f} processed frames/s")
     s = proc.status()
-    assert s.done
+    assert s.done and s.stopped is None and s.at_least == ()
+    assert n < total  # every step was recorded before the clip ended
+    assert s.frames == n  # every frame offered was measured and kept
     rom = proc.report().to_dict()["summary"]["rom"]
-    for key, v in truth.items():
-        assert rom[key] == pytest.approx(v, abs=12), key
-    assert fps >= 10  # the target is 15 on an idle machine; shared CI cores are slower
+    assert not live_rom_failures(truth, rom), rom
+
+
+@pytest.mark.parametrize(
+    "fake", ["constant 0", "constant mean of the truth", "truth scaled by 0.5"]
+)
+def test_live_rom_limits_fail_a_constant_or_half_size_output(fake):
+    from tests.test_accuracy_guard import FAKES, _fake_peaks
+
+    truth = json.loads(LIVE_ROM_TRUTH.read_text())["rom"]
+    assert live_rom_failures(truth, _fake_peaks(truth, FAKES[fake]))
+    assert not live_rom_failures(truth, truth)
 
 
 # -- camera calibration in the live path ------------------------------------------------------
