@@ -189,7 +189,7 @@ def result_from_report(
     previous: dict[str, Any] | None = None,
 ) -> AnalysisResult:
     """A result from a report made elsewhere (the live protocol), with its key frames."""
-    from posture.summary_text import ROM_LABELS
+    from posture.measures import ROM_LABELS
 
     report = attach_findings(report, answers, age_years=age_years, sex=sex, previous=previous)
     d = report.to_dict()

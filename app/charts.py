@@ -8,10 +8,9 @@ from typing import Any
 import plotly.graph_objects as go
 
 from posture.clinical import Change, rom_norm
-from posture.clinical.norms import METRIC_LABELS, ROM_METRICS
-from posture.export.figures import ANGLE_LABELS, plotted_angle_keys
-from posture.export.keyframes import ROM_SOURCES, key_moments
-from posture.summary_text import ROM_LABELS
+from posture.export.figures import plotted_angle_keys
+from posture.export.keyframes import key_moments
+from posture.measures import DESCRIPTIONS, FRAME_ANGLE_LABELS, ROM_BY_KEY, ROM_KEYS, ROM_LABELS
 
 _LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "height": 340}
 
@@ -22,10 +21,10 @@ def rom_vs_norms(
     """Measured ROM per direction (bars) against the reference and the 'reduced' threshold."""
     rom = (report.get("summary") or {}).get("rom") or {}
     bounded = (report.get("summary") or {}).get("rom_at_least") or []
-    if not any(rom.get(k) is not None for k in ROM_METRICS):
+    if not any(rom.get(k) is not None for k in ROM_KEYS):
         return None
-    labels = [ROM_LABELS[k] for k in ROM_METRICS]
-    norms = [rom_norm(k, age_years, sex) for k in ROM_METRICS]
+    labels = [ROM_LABELS[k] for k in ROM_KEYS]
+    norms = [rom_norm(k, age_years, sex) for k in ROM_KEYS]
     fig = go.Figure()
     fig.add_bar(
         y=labels, x=[n.reference_deg for n in norms], orientation="h", name="reference",
@@ -33,7 +32,7 @@ def rom_vs_norms(
     )  # fmt: skip
     fig.add_bar(
         y=labels,
-        x=[rom.get(k) for k in ROM_METRICS],
+        x=[rom.get(k) for k in ROM_KEYS],
         orientation="h",
         name="measured",
         marker_color="#2f6db5",
@@ -44,7 +43,7 @@ def rom_vs_norms(
             else f"at least {rom[k]:.0f}° (past the camera)"
             if k in bounded
             else f"{rom[k]:.0f}°"
-            for k in ROM_METRICS
+            for k in ROM_KEYS
         ],
         textposition="outside",
         hovertemplate="measured %{x:.1f}°<extra></extra>",
@@ -69,13 +68,13 @@ def angles_over_time(report: Mapping[str, Any]) -> go.Figure | None:
     t = [f["t"] for f in frames]
     fig = go.Figure()
     for k in keys:
-        fig.add_scatter(x=t, y=[f.get(k) for f in frames], mode="lines", name=ANGLE_LABELS[k])
+        fig.add_scatter(x=t, y=[f.get(k) for f in frames], mode="lines", name=FRAME_ANGLE_LABELS[k])
     by_t = {f["t"]: f for f in frames}
-    peaks = [m for m in key_moments(report) if m.key in ROM_SOURCES]
+    peaks = [m for m in key_moments(report) if m.key in ROM_BY_KEY]
     if peaks:
         fig.add_scatter(
             x=[m.t_s for m in peaks],
-            y=[by_t.get(m.t_s, {}).get(ROM_SOURCES[m.key][0]) for m in peaks],
+            y=[by_t.get(m.t_s, {}).get(ROM_BY_KEY[m.key].angle) for m in peaks],
             mode="markers+text", name="peaks", text=[ROM_LABELS[m.key] for m in peaks],
             textposition="top center", marker={"size": 10, "symbol": "diamond", "color": "black"},
         )  # fmt: skip
@@ -96,7 +95,7 @@ def history_chart(rows: Sequence[Mapping[str, Any]], metrics: Sequence[str]) -> 
     x = [r["created_at"] for r in rows]
     for k in metrics:
         fig.add_scatter(x=x, y=[r.get(k) for r in rows], mode="lines+markers",
-                        name=METRIC_LABELS.get(k, k), connectgaps=False)  # fmt: skip
+                        name=DESCRIPTIONS.get(k, k), connectgaps=False)  # fmt: skip
     fig.update_layout(title="Progress", yaxis_title="degrees", **_LAYOUT)
     return fig
 
@@ -105,7 +104,7 @@ def change_chart(changes: Sequence[Change]) -> go.Figure | None:
     """Change since last visit per measure, with the measurement-error band (+- threshold)."""
     if not changes:
         return None
-    labels = [METRIC_LABELS.get(c.metric, c.metric) for c in changes]
+    labels = [DESCRIPTIONS.get(c.metric, c.metric) for c in changes]
     colours = {"improved": "#2a9d4b", "worse": "#c0392b", "within measurement error": "#888"}
     fig = go.Figure()
     fig.add_bar(

@@ -19,7 +19,7 @@ from app.session_files import scratch_folder, session_folder
 from posture.clinical import DISCLAIMER, classify_cva
 from posture.errors import PostureError
 from posture.io.text_safety import escape_markdown
-from posture.summary_text import ROM_LABELS
+from posture.measures import ROM_LABELS
 
 Audience = Literal["patient", "clinician"]
 

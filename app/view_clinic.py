@@ -14,10 +14,9 @@ from app.db import get_store
 from app.ui import media_input, results_view, set_result
 from posture.clinical import asymmetry, classify_cva, classify_rom, compare_reports
 from posture.clinical.change import DEFAULT_MEASURED_ERROR_DEG, at_least_values, summary_values
-from posture.clinical.norms import METRIC_LABELS, ROM_METRICS
 from posture.io.text_safety import escape_markdown
+from posture.measures import DESCRIPTIONS, POSTURE_LABELS, ROM_KEYS, ROM_LABELS
 from posture.store import AGE_BANDS, SEXES, Store, StoreError, age_for_band, sex_for_norms
-from posture.summary_text import ROM_LABELS
 
 KEY = "cl"
 NEW = "+ New subject"
@@ -57,12 +56,12 @@ def values_table(report: dict[str, Any], age: int | None, sex: str | None) -> pd
     rows = []
     summary = report["summary"]
     c = classify_cva(summary.get("cva_deg"))
-    rows.append(("Craniovertebral angle", summary.get("cva_deg"),
+    rows.append((POSTURE_LABELS["cva_deg"], summary.get("cva_deg"),
                  c.norm.describe() if c else "side view needed", c.label if c else ""))  # fmt: skip
     for key in ("head_tilt_deg", "shoulder_tilt_deg"):
-        rows.append((METRIC_LABELS[key], summary.get(key), "", ""))
+        rows.append((DESCRIPTIONS[key], summary.get(key), "", ""))
     bounded = at_least_values(report)
-    for key in ROM_METRICS:
+    for key in ROM_KEYS:
         v = summary["rom"].get(key)
         c = classify_rom(key, v, age, sex, DEFAULT_MEASURED_ERROR_DEG)
         label = "at least: past the camera, not judged" if key in bounded else c.label if c else ""

@@ -9,8 +9,8 @@ import streamlit as st
 
 from app import charts
 from app.db import get_store
-from posture.clinical.norms import METRIC_LABELS, ROM_METRICS
 from posture.io.text_safety import escape_markdown
+from posture.measures import DESCRIPTIONS, ROM_KEYS
 from posture.store import StoreError
 
 KEY = "hi"
@@ -31,11 +31,11 @@ def render() -> None:
     if not rows:
         st.info("No sessions saved for this subject yet.")
     else:
-        df = pd.DataFrame(rows).rename(columns=METRIC_LABELS)
+        df = pd.DataFrame(rows).rename(columns=DESCRIPTIONS)
         st.dataframe(df, hide_index=True, width="stretch")
         c1, c2 = st.columns(2)
         c1.plotly_chart(charts.history_chart(rows, ["cva_deg"]), key=f"{KEY}_cva")
-        c2.plotly_chart(charts.history_chart(rows, ROM_METRICS), key=f"{KEY}_rom")
+        c2.plotly_chart(charts.history_chart(rows, ROM_KEYS), key=f"{KEY}_rom")
         session = st.selectbox("Session", [r["session_id"] for r in rows], key=f"{KEY}_session")
         report = store.report(session)
         if report is not None:

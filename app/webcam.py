@@ -21,7 +21,7 @@ import streamlit as st
 from app.analysis import env_number
 from posture.io.text_safety import escape_markdown
 from posture.live import STEP_NAMES, LiveProtocol
-from posture.summary_text import ROM_LABELS
+from posture.measures import ROM_LABELS
 
 if TYPE_CHECKING:
     import av

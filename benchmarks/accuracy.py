@@ -59,6 +59,7 @@ from synthetic_sets import camera_pitch_deg, camera_roll_deg, ensure_set  # noqa
 from posture.errors import InputError  # noqa: E402
 from posture.io.media import ImageSource, open_media  # noqa: E402
 from posture.landmarks.mediapipe_adapter import MediaPipeLandmarker  # noqa: E402
+from posture.measures import ROM_KEYS  # noqa: E402
 from posture.options import AnalysisOptions  # noqa: E402
 from posture.pipeline import analyze, analyze_source  # noqa: E402
 
@@ -67,10 +68,6 @@ MODEL_DATA = REPO / "posture" / "geometry" / "data"
 HEAD_KEYS = ("head_rotation_deg", "head_flexion_deg", "head_lateral_flexion_deg")
 # posture.assemble.no_person_error's sentence: the one InputError that means "not detected".
 NO_PERSON = "No person was found"
-ROM_KEYS = (
-    "rotation_left_deg", "rotation_right_deg", "flexion_deg", "extension_deg",
-    "lateral_flexion_left_deg", "lateral_flexion_right_deg",
-)  # fmt: skip
 YAW_BINS = ((0, 30), (30, 60), (60, 75), (75, 90))  # |yaw| >= 90 goes to the last bin
 REAL_FIT = "fit (net crop constants)"
 REAL_HELD_OUT = "held-out (real)"

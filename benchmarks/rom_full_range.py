@@ -65,6 +65,7 @@ os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
 import make_samples as ms  # noqa: E402
 from render_rom_train import EVAL_BODIES  # noqa: E402
 
+from posture.measures import ROM_KEYS  # noqa: E402
 from synthetic.rig import Body, BodyPose, PosedBody, landmarks_3d  # noqa: E402
 from synthetic.scene import (  # noqa: E402
     HAIR_COLOURS,
@@ -80,10 +81,7 @@ from synthetic.scene import (  # noqa: E402
 DEFAULT_CACHE = Path("/tmp/posture-bench/rom_full")
 WIDTH, HEIGHT = 640, 480
 # The protocol: directions in the order performed, as report keys -> (pose key, sign).
-MOVE_ORDER = (
-    "rotation_left_deg", "rotation_right_deg", "flexion_deg", "extension_deg",
-    "lateral_flexion_left_deg", "lateral_flexion_right_deg",
-)  # fmt: skip
+MOVE_ORDER = ROM_KEYS
 POSE_KEY = {rom_key: pose_sign for pose_sign, rom_key in ms.ROM_KEYS.items()}
 SHORT = {
     "rotation_left_deg": "rotation L", "rotation_right_deg": "rotation R",

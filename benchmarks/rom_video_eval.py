@@ -33,6 +33,7 @@ from posture.assemble import assemble_report  # noqa: E402
 from posture.geometry import head  # noqa: E402
 from posture.io.media import MediaInfo, open_media  # noqa: E402
 from posture.landmarks.types import FrameLandmarks  # noqa: E402
+from posture.measures import ROM_KEYS  # noqa: E402
 from posture.options import AnalysisOptions  # noqa: E402
 from posture.pipeline import analyze  # noqa: E402
 from posture.progress import NullProgress  # noqa: E402
@@ -40,10 +41,6 @@ from posture.stream import measure_frames  # noqa: E402
 
 CACHE = Path("/tmp/posture-bench/landmarks")
 HEAD_KEYS = ("head_rotation_deg", "head_flexion_deg", "head_lateral_flexion_deg")
-ROM_KEYS = (
-    "rotation_left_deg", "rotation_right_deg", "flexion_deg", "extension_deg",
-    "lateral_flexion_left_deg", "lateral_flexion_right_deg",
-)  # fmt: skip
 SHORT = ("rotL", "rotR", "flex", "ext", "latL", "latR")
 
 

@@ -18,6 +18,7 @@ from posture.geometry.head import net_alignment
 from posture.geometry.measure import ANGLE_KEYS, FrameMeasurement, realigned
 from posture.geometry.posture_angles import summary_cva_uncertainty_deg as cva_uncertainty
 from posture.io.media import MediaInfo, display_name
+from posture.measures import ROM_BY_KEY, ROM_KEYS
 from posture.options import AnalysisOptions
 from posture.report import (
     FrameRow,
@@ -30,13 +31,7 @@ from posture.report import (
     Summary,
 )
 from posture.signals.filters import clean_series
-from posture.signals.rom import (
-    ROM_KEYS,
-    Neutral,
-    directions_at_limit,
-    find_neutral,
-    range_of_motion,
-)
+from posture.signals.rom import Neutral, directions_at_limit, find_neutral, range_of_motion
 
 STATIC_KEYS = ("cva_deg", "head_tilt_deg", "shoulder_tilt_deg")
 MIN_ROM_DURATION_S = 1.0
@@ -120,7 +115,7 @@ def _deg_apart(a_deg: float, b_deg: float) -> float:
     return abs((a_deg - b_deg + 180.0) % 360.0 - 180.0)
 
 
-def _circular_median_deg(yaws_deg: np.ndarray) -> float:
+def _circular_median_deg(yaws_deg: Array) -> float:
     """The median of angles that may wrap at +-180 (a back view reads 175 and -178)."""
     mean = np.degrees(
         np.arctan2(np.sin(np.radians(yaws_deg)).mean(), np.cos(np.radians(yaws_deg)).mean())
@@ -138,7 +133,7 @@ def no_person_error(info: MediaInfo) -> InputError:
     )
 
 
-def _series(measurements: list[FrameMeasurement]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def _series(measurements: list[FrameMeasurement]) -> tuple[Array, dict[str, Array]]:
     t = np.array([m.t for m in measurements], dtype=float)
     raw = {
         k: np.array([np.nan if getattr(m, k) is None else getattr(m, k) for m in measurements])
@@ -155,7 +150,7 @@ def _dominant_view(measurements: list[FrameMeasurement]) -> ReportView:
     return view if n >= DOMINANT_VIEW_FRACTION * sum(views.values()) else "mixed"
 
 
-def _median_or_none(x: np.ndarray) -> float | None:
+def _median_or_none(x: Array) -> float | None:
     return round(float(np.nanmedian(x)), 1) if np.isfinite(x).any() else None
 
 
@@ -263,16 +258,6 @@ def _neutral_record(neutral: Neutral) -> NeutralRecord:
     return NeutralRecord(neutral.source, neutral.t_start_s, neutral.t_end_s, values_deg)
 
 
-ROM_MOVEMENT_WORDS = {
-    "rotation_left_deg": "Turning the head to the left",
-    "rotation_right_deg": "Turning the head to the right",
-    "flexion_deg": "Bending the head forward",
-    "extension_deg": "Bending the head back",
-    "lateral_flexion_left_deg": "Tilting the head to the left",
-    "lateral_flexion_right_deg": "Tilting the head to the right",
-}
-
-
 PHOTO_HEAD_VS_CAMERA = (
     "Head angles in this photo are measured against the camera, not the trunk: the upper "
     "arms are not in the picture, so the trunk's turn is unknown. Sit square to the camera, "
@@ -288,15 +273,15 @@ PHOTO_PITCH_UNKNOWN = (
 def at_least_warning(rom_key: str, lower_bound_deg: float) -> str:
     """The sentence for a direction whose peak is only a lower bound."""
     return (
-        f"{ROM_MOVEMENT_WORDS[rom_key]}: at least {lower_bound_deg:.0f} deg. The head moved "
+        f"{ROM_BY_KEY[rom_key].phrase}: at least {lower_bound_deg:.0f} deg. The head moved "
         "further than the camera could follow, so the full range is not known and it is "
         "not judged."
     )
 
 
 def _rom(
-    t: np.ndarray,
-    clean: dict[str, np.ndarray],
+    t: Array,
+    clean: dict[str, Array],
     options: AnalysisOptions,
     is_image: bool,
     warnings: list[str],
@@ -313,6 +298,7 @@ def _rom(
             "(under 1 s with the face in view)."
         )
         return empty, None
+    neutral: Neutral | None
     if options.neutral_deg is not None:
         neutral = Neutral(dict(options.neutral_deg), None, None, options.neutral_source)
     else:
@@ -329,7 +315,7 @@ def _rom(
 
 def _quality_warnings(
     measurements: list[FrameMeasurement],
-    raw: dict[str, np.ndarray],
+    raw: dict[str, Array],
     people_max: int,
     is_image: bool,
 ) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from posture.io.media import MediaSource, open_media
+from posture.io.media import MediaSource, VideoSource, open_media
 from posture.landmarks.types import Landmarker
 from posture.options import AnalysisOptions
 from posture.progress import Progress
@@ -42,7 +42,7 @@ def analyze_source(
     """
     if workers > 1 and annotated_path is None and on_frame is None:
         chunks = plan_chunks(source, workers)
-        if chunks is not None:
+        if chunks is not None and isinstance(source, VideoSource):  # plan_chunks: video only
             return analyze_in_parallel(source, chunks, options, progress, landmarker)
     return analyze_serial(source, options, progress, annotated_path, on_frame, landmarker)
 

@@ -22,13 +22,13 @@ from collections.abc import Mapping
 from typing import Any, Literal, Union, get_args, get_origin
 
 from posture import SCHEMA_VERSION
+from posture.measures import ROM_KEYS
 from posture.report import (
     NeutralRecord,
     Report,
     Settings,
     Summary,
 )
-from posture.signals.rom import ROM_KEYS
 
 JsonSchema = dict[str, Any]
 # Keys of the JSON that may be missing (the model's None there is written as no key).
@@ -63,7 +63,7 @@ def _of_type(tp: Any, defs: dict[str, JsonSchema]) -> JsonSchema:
     if origin is Mapping or origin is dict:
         _key, value = get_args(tp)
         return {"type": "object", "additionalProperties": _of_type(value, defs)}
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         name = tp.__name__
         if name not in defs:
             defs[name] = {}  # placeholder: a dataclass met again while being built

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from posture.clinical.change import number_or_none
-from posture.clinical.norms import ROM_METRICS
+from posture.measures import ROM_KEYS
 
 DB_ENV = "POSTURE_DB"
 AGE_BANDS: tuple[str, ...] = ("not given", "under 18", "18-49", "50-69", "70+")
@@ -39,7 +39,7 @@ _AGE_FOR_BAND: dict[str, int | None] = {
     "50-69": 60,
     "70+": 75,
 }
-RESULT_METRICS: tuple[str, ...] = ("cva_deg", "head_tilt_deg", "shoulder_tilt_deg", *ROM_METRICS)
+RESULT_METRICS: tuple[str, ...] = ("cva_deg", "head_tilt_deg", "shoulder_tilt_deg", *ROM_KEYS)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS subjects (
@@ -210,7 +210,7 @@ class Store:
         summary = report.get("summary") or {}
         rom = summary.get("rom") or {}
         values = {k: number_or_none(summary.get(k)) for k in RESULT_METRICS if k not in rom}
-        values.update({k: number_or_none(rom.get(k)) for k in ROM_METRICS})
+        values.update({k: number_or_none(rom.get(k)) for k in ROM_KEYS})
         report_json = json.dumps(report, allow_nan=False)
         with self._tx() as c:
             cur = c.execute(

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from posture.arrays import Array
 from posture.geometry.lens import undistort_px
 from posture.geometry.measure import ANGLE_KEYS, FrameMeasurement, measure_frame
 from posture.io.media import Frame
@@ -54,12 +55,13 @@ FrameHook = Callable[[Frame, FrameLandmarks, FrameMeasurement], None]
 
 def undistorted(lm: FrameLandmarks, options: AnalysisOptions) -> FrameLandmarks:
     """Landmarks as an ideal pinhole camera would see them (when calibration gives a lens)."""
-    if not options.distortion or options.focal_px is None:
+    focal_px, distortion = options.focal_px, options.distortion
+    if not distortion or focal_px is None:
         return lm
     principal = options.principal_px or (lm.width / 2, lm.height / 2)
 
-    def fix(xy: np.ndarray) -> np.ndarray:
-        return undistort_px(xy, options.focal_px, principal, options.distortion)
+    def fix(xy: Array) -> Array:
+        return undistort_px(xy, focal_px, principal, distortion)
 
     pose = face = None
     if lm.pose is not None:

@@ -4,19 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-ROM_LABELS = {
-    "rotation_left_deg": "Rotation left",
-    "rotation_right_deg": "Rotation right",
-    "flexion_deg": "Flexion",
-    "extension_deg": "Extension",
-    "lateral_flexion_left_deg": "Lateral flexion left",
-    "lateral_flexion_right_deg": "Lateral flexion right",
-}
-POSTURE_LABELS = {
-    "cva_deg": "Craniovertebral angle",
-    "head_tilt_deg": "Head tilt (+ = left eye lower)",
-    "shoulder_tilt_deg": "Shoulder tilt (+ = left shoulder lower)",
-}
+from posture.measures import POSTURE_LABELS, ROM_LABELS
 
 
 def _fmt(v: float | None) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from posture.measures import ROM_KEYS
 from posture.report import FrameRow, InputInfo, Quality, Report, Settings, Summary
-from posture.signals.rom import ROM_KEYS
 
 
 def tiny_report(

@@ -23,9 +23,10 @@ from posture.clinical import (
 )
 from posture.clinical import findings as findings_module
 from posture.clinical.change import compare_reports
-from posture.clinical.norms import ROM_METRICS, norms_table
+from posture.clinical.norms import norms_table
+from posture.measures import ROM_KEYS
 
-ROM_NONE: dict[str, float | None] = dict.fromkeys(ROM_METRICS)
+ROM_NONE: dict[str, float | None] = dict.fromkeys(ROM_KEYS)
 
 
 def make_report(
@@ -185,7 +186,7 @@ def test_unknown_rom_metric_is_an_error() -> None:
         rom_norm("cva_deg")
 
 
-@pytest.mark.parametrize("metric", ["cva_deg", *ROM_METRICS])
+@pytest.mark.parametrize("metric", ["cva_deg", *ROM_KEYS])
 def test_null_value_is_not_classified(metric: str) -> None:
     c = classify_cva(None) if metric == "cva_deg" else classify_rom(metric, None)
     assert c is None
@@ -322,7 +323,7 @@ def test_any_red_flag_returns_only_the_emergency_finding(flag: str) -> None:
 
 
 def test_red_flag_takes_precedence_over_a_reassuring_result() -> None:
-    healthy = make_report(55.0, {k: 90.0 for k in ROM_METRICS})
+    healthy = make_report(55.0, {k: 90.0 for k in ROM_KEYS})
     out = build_findings(healthy, Questionnaire(sudden_severe_headache="yes"))
     assert [f["severity"] for f in out] == ["emergency"]
     text = " ".join(f["patient_text"] for f in out)
@@ -403,7 +404,7 @@ def test_questionnaire_contributors_survive_a_bad_recording() -> None:
 def test_trauma_and_stress_come_only_from_answers() -> None:
     worst = make_report(
         35.0,
-        {k: 20.0 for k in ROM_METRICS} | {"rotation_right_deg": 70.0},
+        {k: 20.0 for k in ROM_KEYS} | {"rotation_right_deg": 70.0},
         head_tilt=12.0,
         shoulder_tilt=-12.0,
     )

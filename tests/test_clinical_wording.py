@@ -17,7 +17,7 @@ from posture.clinical import (
     build_findings,
     screen_red_flags,
 )
-from posture.clinical.norms import ROM_METRICS
+from posture.measures import ROM_KEYS
 
 # Diagnostic claims the patient text must never make (see docs/clinical.md, wording policy).
 FORBIDDEN = [
@@ -38,7 +38,7 @@ FORBIDDEN = [
 def report(
     cva: float | None, rom_deg: float | None, fraction: float = 1.0, tilt: float | None = None
 ) -> dict[str, Any]:
-    rom = {k: rom_deg for k in ROM_METRICS}
+    rom = {k: rom_deg for k in ROM_KEYS}
     if rom_deg is not None:
         rom["rotation_right_deg"] = rom_deg + 25.0
     return {

@@ -18,9 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent / "posture"
 # Lowest first. A module may import modules of its own layer or below, never above.
 # (Each entry is a module or a package prefix; the longest matching prefix decides.)
 LAYERS: tuple[tuple[str, ...], ...] = (
-    # 0: settings, errors, frames from files, the landmark types every layer shares
+    # 0: settings, errors, the table of measures, frames from files, the landmark types
     ("posture", "posture.errors", "posture.options", "posture.arrays", "posture.progress",
-     "posture.settings", "posture.io", "posture.landmarks.types"),
+     "posture.settings", "posture.measures", "posture.io", "posture.landmarks.types"),
     # 1: pure geometry on landmark arrays
     ("posture.geometry",),
     # 2: model backends behind the Landmarker protocol

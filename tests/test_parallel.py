@@ -20,6 +20,8 @@ import av
 import numpy as np
 import pytest
 
+from posture.measures import ROM_KEYS
+
 from posture.batch.stride import StridedVideoSource
 from posture.errors import InputError
 from posture.geometry.measure import ANGLE_KEYS, FrameMeasurement
@@ -43,14 +45,6 @@ from tests.media_fixtures import no_person_image, person_image, write_video
 
 REPO = Path(__file__).resolve().parent.parent
 ROM_CLIP = REPO / "sample_videos" / "rom_front.mp4"  # 26.6 s, 798 frames, 640x480
-ROM_KEYS = (
-    "rotation_left_deg",
-    "rotation_right_deg",
-    "flexion_deg",
-    "extension_deg",
-    "lateral_flexion_left_deg",
-    "lateral_flexion_right_deg",
-)
 
 
 def _faststart(src: Path, dst: Path) -> Path:

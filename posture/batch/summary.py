@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from posture.io.text_safety import csv_safe_cell
+from posture.measures import ROM_KEYS
 from posture.report import write_atomic
-from posture.signals.rom import ROM_KEYS
 
 SUMMARY_NAME = "summary.csv"
 STATIC_KEYS = ("cva_deg", "head_tilt_deg", "shoulder_tilt_deg")

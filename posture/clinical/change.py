@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from posture.clinical.norms import ROM_METRICS
+from posture.measures import ROM_KEYS, SIDE_PAIRS
 
 # Our own measurement error (deg) until the accuracy benchmark replaces it. It is compared
 # with the literature MDC, so once measured it should be our MDC95 from repeated recordings
@@ -16,18 +16,14 @@ DEFAULT_MEASURED_ERROR_DEG = 5.0
 # Literature minimal detectable change (deg). CVA: ~5 for a smartphone forward-head app.
 # ROM: 5.4 is the low end of the CROM MDC (5.4-9.6, Audette 2008; 3.5-6.8, Anwar 2022),
 # matching the reference's practical rule "about 5 deg for ROM and CVA".
-LITERATURE_MDC_DEG: dict[str, float] = {"cva_deg": 5.0, **dict.fromkeys(ROM_METRICS, 5.4)}
+LITERATURE_MDC_DEG: dict[str, float] = {"cva_deg": 5.0, **dict.fromkeys(ROM_KEYS, 5.4)}
 MDC_SOURCES: dict[str, tuple[str, ...]] = {
     "cva_deg": ("cva_app_mdc",),
-    **dict.fromkeys(ROM_METRICS, ("audette2008", "anwar2022")),
+    **dict.fromkeys(ROM_KEYS, ("audette2008", "anwar2022")),
 }
 # Product rule: a left-right difference of at least 10 deg (>= the top of the CROM MDC range,
 # 9.6 deg, Audette 2008; the FRT's side-difference figure in secondary sources) is reported.
 ASYMMETRY_MIN_DEG = 10.0
-ASYMMETRY_PAIRS: dict[str, tuple[str, str]] = {
-    "rotation": ("rotation_left_deg", "rotation_right_deg"),
-    "lateral_flexion": ("lateral_flexion_left_deg", "lateral_flexion_right_deg"),
-}
 
 ChangeStatus = Literal["improved", "worse", "within measurement error"]
 ErrorDeg = float | Mapping[str, float]
@@ -89,7 +85,7 @@ def summary_values(report: Mapping[str, Any]) -> dict[str, float | None]:
     rom = summary.get("rom") or {}
     bounded = at_least_values(report)
     out = {"cva_deg": number_or_none(summary.get("cva_deg"))}
-    out.update({k: None if k in bounded else number_or_none(rom.get(k)) for k in ROM_METRICS})
+    out.update({k: None if k in bounded else number_or_none(rom.get(k)) for k in ROM_KEYS})
     return out
 
 
@@ -101,7 +97,7 @@ def at_least_values(report: Mapping[str, Any]) -> dict[str, float]:
     keys = summary.get("rom_at_least") or []
     out = {}
     for k in keys if isinstance(keys, list) else []:
-        v = number_or_none(rom.get(k)) if k in ROM_METRICS else None
+        v = number_or_none(rom.get(k)) if k in ROM_KEYS else None
         if v is not None:
             out[k] = v
     return out
@@ -157,7 +153,7 @@ def asymmetry(
     """Left-right difference; None when a side is missing. Threshold: max(10 deg, our error)."""
     if left_deg is None or right_deg is None:
         return None
-    left_key, _ = ASYMMETRY_PAIRS[movement]
+    left_key, _ = SIDE_PAIRS[movement]
     threshold = max(ASYMMETRY_MIN_DEG, error_for(left_key, measured_error_deg))
     diff = round(float(left_deg) - float(right_deg), 1)
     return Asymmetry(movement, float(left_deg), float(right_deg), diff, threshold)

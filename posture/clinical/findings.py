@@ -37,8 +37,6 @@ from posture.clinical.norms import (
     FRT_POSITIVE_BELOW_DEG,
     FRT_SIDE_DIFFERENCE_DEG,
     FRT_SOURCES,
-    METRIC_LABELS,
-    ROM_METRICS,
     SOURCES,
     Classification,
     FrtResult,
@@ -47,6 +45,7 @@ from posture.clinical.norms import (
 )
 from posture.clinical.questionnaire import Questionnaire
 from posture.clinical.red_flags import EMERGENCY_DISCLAIMER, red_flag_findings
+from posture.measures import DESCRIPTIONS, ROM_KEYS
 
 Severity = Literal["info", "attention", "emergency"]
 
@@ -152,12 +151,12 @@ def _not_measured(values: dict[str, float | None], kind: str | None) -> dict[str
     missing = [k for k, v in values.items() if v is None]
     photo = kind == "image"
     if photo:  # a photo never has ROM: say so once instead of listing six values
-        missing = [k for k in missing if k not in ROM_METRICS]
+        missing = [k for k in missing if k not in ROM_KEYS]
     if not missing and not photo:
         return None
-    names = [METRIC_LABELS[k] for k in missing] + (["range of motion"] if photo else [])
+    names = [DESCRIPTIONS[k] for k in missing] + (["range of motion"] if photo else [])
     reasons = list(
-        dict.fromkeys(_NOT_MEASURED_REASONS["rom" if k in ROM_METRICS else k] for k in missing)
+        dict.fromkeys(_NOT_MEASURED_REASONS["rom" if k in ROM_KEYS else k] for k in missing)
     )
     if photo:
         reasons.append(_NOT_MEASURED_REASONS["rom"])
@@ -212,7 +211,7 @@ def _cva_finding(c: Classification, error_deg: float) -> dict[str, Any]:
 
 def _rom_finding(c: Classification, error_deg: float) -> dict[str, Any]:
     v, n = c.value_deg, c.norm
-    what = METRIC_LABELS[c.metric]
+    what = DESCRIPTIONS[c.metric]
     who = f"adults {n.age_band}" + (f", {n.sex}" if n.sex else "")
     # The patient sees only the assumption that changes the reference (age); sex does not.
     assumed = "; age not given" if any(a.startswith("age not") for a in c.assumptions) else ""
@@ -258,7 +257,7 @@ def _rom_at_least_finding(
     """A direction the camera lost before its end: a lower bound, never called reduced."""
     c = classify_rom(metric, bound_deg, age_years, sex)
     assert c is not None
-    what = METRIC_LABELS[metric]
+    what = DESCRIPTIONS[metric]
     n = c.norm
     if c.is_normal:
         patient = (
@@ -494,7 +493,7 @@ def _muscle_contributor(
     for metric, c in rom.items():
         if metric.startswith(("rotation", "lateral_flexion")) and not c.is_normal:
             evidence.append(_ev(metric, c.value_deg, c.norm.describe()))
-            seen.append(f"{METRIC_LABELS[metric]} was {c.label}")
+            seen.append(f"{DESCRIPTIONS[metric]} was {c.label}")
     if head_tilt_deg is not None and abs(head_tilt_deg) >= TILT_AT_REST_MIN_DEG:
         side = "left" if head_tilt_deg > 0 else "right"
         evidence.append(
@@ -618,7 +617,7 @@ def _change_findings(
             out.append(_change_finding(c, measured_error_deg))
     if same:
         names = "; ".join(
-            f"{METRIC_LABELS[c.metric]} {_deg(c.previous_deg)} -> {_deg(c.current_deg)}"
+            f"{DESCRIPTIONS[c.metric]} {_deg(c.previous_deg)} -> {_deg(c.current_deg)}"
             for c in same
         )
         out.append(
@@ -647,7 +646,7 @@ def _change_ev(c: Change) -> dict[str, Any]:
 
 
 def _change_finding(c: Change, measured_error_deg: ErrorDeg) -> dict[str, Any]:
-    what = METRIC_LABELS[c.metric]
+    what = DESCRIPTIONS[c.metric]
     better = c.status == "improved"
     patient = (
         f"{what.capitalize()}: {_deg(c.previous_deg)} last time, {_deg(c.current_deg)} now "
@@ -719,7 +718,7 @@ def build_findings(
         if cva is not None:
             out.append(_cva_finding(cva, error_for("cva_deg", measured_error_deg)))
         bounded = at_least_values(report)
-        for metric in ROM_METRICS:
+        for metric in ROM_KEYS:
             if metric in bounded:
                 out.append(_rom_at_least_finding(metric, bounded[metric], age_years, sex))
                 continue

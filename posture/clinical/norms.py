@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from posture.signals.rom import ROM_KEYS
+from posture.measures import ROM_DIRECTIONS, ROM_KEYS
 
 # -- sources (author, year, what we use from it) ------------------------------------------
 
@@ -48,34 +48,8 @@ SOURCES: dict[str, str] = {
 
 # -- range of motion ------------------------------------------------------------------------
 
-RomMetric = Literal[
-    "rotation_left_deg",
-    "rotation_right_deg",
-    "flexion_deg",
-    "extension_deg",
-    "lateral_flexion_left_deg",
-    "lateral_flexion_right_deg",
-]
-ROM_METRICS: tuple[str, ...] = ROM_KEYS  # the report's summary.rom keys, in the same order
-METRIC_LABELS: dict[str, str] = {
-    "cva_deg": "craniovertebral angle (CVA)",
-    "head_tilt_deg": "head tilt",
-    "shoulder_tilt_deg": "shoulder tilt",
-    "rotation_left_deg": "turning the head to the left",
-    "rotation_right_deg": "turning the head to the right",
-    "flexion_deg": "bending the head forward (chin to chest)",
-    "extension_deg": "bending the head back",
-    "lateral_flexion_left_deg": "tilting the head toward the left shoulder",
-    "lateral_flexion_right_deg": "tilting the head toward the right shoulder",
-}
-_MOVEMENT = {
-    "rotation_left_deg": "rotation",
-    "rotation_right_deg": "rotation",
-    "flexion_deg": "flexion",
-    "extension_deg": "extension",
-    "lateral_flexion_left_deg": "lateral_flexion",
-    "lateral_flexion_right_deg": "lateral_flexion",
-}
+# Movement of each direction: norms are given per movement (posture.measures).
+_MOVEMENT: dict[str, str] = {d.key: d.movement for d in ROM_DIRECTIONS}
 # Textbook ideal per movement (deg); extension uses the low end of 60-80 so that we do not
 # over-call a reduction.
 TEXTBOOK_ROM_DEG: dict[str, float] = {
@@ -289,7 +263,7 @@ def classify_rom(
 def norms_table() -> list[Norm]:
     """Every row of the norms table (CVA, then each ROM direction x age band), for docs/UI."""
     rows = [CVA_NORM]
-    for metric in ROM_METRICS:
+    for metric in ROM_KEYS:
         for age in (30, 60, 80):
             rows.append(rom_norm(metric, age))
     return rows

@@ -7,20 +7,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from posture.clinical import rom_norm
-from posture.clinical.norms import ROM_METRICS
+from posture.measures import FRAME_ANGLE_LABELS, ROM_BY_KEY, ROM_KEYS, ROM_LABELS
 from posture.signals.rom import HEAD_KEYS
-from posture.summary_text import ROM_LABELS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-
-ANGLE_LABELS = {
-    "head_rotation_deg": "Rotation (+ left)",
-    "head_flexion_deg": "Flexion (+ chin to chest)",
-    "head_lateral_flexion_deg": "Lateral flexion (+ left ear down)",
-    "cva_deg": "Craniovertebral angle",
-}
 
 
 def _png(fig: Figure) -> bytes:
@@ -43,11 +35,11 @@ def rom_chart_png(
     """Horizontal bars: measured ROM per direction against its reference and thresholds."""
     rom = (report.get("summary") or {}).get("rom") or {}
     bounded = (report.get("summary") or {}).get("rom_at_least") or []
-    if not any(rom.get(k) is not None for k in ROM_METRICS):
+    if not any(rom.get(k) is not None for k in ROM_KEYS):
         return None
     fig, ax = _figure(7.0, 3.2)
-    labels = [ROM_LABELS[k] for k in ROM_METRICS]
-    for i, k in enumerate(ROM_METRICS):
+    labels = [ROM_LABELS[k] for k in ROM_KEYS]
+    for i, k in enumerate(ROM_KEYS):
         norm = rom_norm(k, age_years, sex)
         ax.barh(i, norm.reference_deg, color="#e4e8ee", height=0.7)
         ax.plot([norm.reduced_below_deg] * 2, [i - 0.35, i + 0.35], color="#d08a00", lw=1.5)
@@ -79,7 +71,7 @@ def plotted_angle_keys(report: Mapping[str, Any]) -> list[str]:
 
 def angles_chart_png(report: Mapping[str, Any]) -> bytes | None:
     """Head angles (and CVA) over time, with each ROM peak marked."""
-    from posture.export.keyframes import ROM_SOURCES, key_moments
+    from posture.export.keyframes import key_moments
 
     keys = plotted_angle_keys(report)
     if not keys:
@@ -89,11 +81,11 @@ def angles_chart_png(report: Mapping[str, Any]) -> bytes | None:
     t = [f["t"] for f in frames]
     for k in keys:
         ax.plot(t, [f.get(k) if f.get(k) is not None else float("nan") for f in frames],
-                lw=1.2, label=ANGLE_LABELS[k])  # fmt: skip
+                lw=1.2, label=FRAME_ANGLE_LABELS[k])  # fmt: skip
     by_t = {f["t"]: f for f in frames}
     for m in key_moments(report):
-        if m.key in ROM_SOURCES:
-            angle = ROM_SOURCES[m.key][0]
+        if m.key in ROM_BY_KEY:
+            angle = ROM_BY_KEY[m.key].angle
             y = by_t.get(m.t_s, {}).get(angle)
             if y is not None:
                 ax.plot([m.t_s], [y], "kv", ms=5)

@@ -11,17 +11,7 @@ from typing import Any, cast
 import numpy as np
 
 from posture.arrays import Array
-from posture.summary_text import ROM_LABELS
-
-# ROM direction -> (per-frame angle, sign of the excursion from neutral).
-ROM_SOURCES: dict[str, tuple[str, float]] = {
-    "rotation_left_deg": ("head_rotation_deg", 1.0),
-    "rotation_right_deg": ("head_rotation_deg", -1.0),
-    "flexion_deg": ("head_flexion_deg", 1.0),
-    "extension_deg": ("head_flexion_deg", -1.0),
-    "lateral_flexion_left_deg": ("head_lateral_flexion_deg", 1.0),
-    "lateral_flexion_right_deg": ("head_lateral_flexion_deg", -1.0),
-}
+from posture.measures import ROM_DIRECTIONS, ROM_LABELS
 
 
 @dataclass(frozen=True)
@@ -48,7 +38,8 @@ def key_moments(report: Mapping[str, Any]) -> list[KeyMoment]:
         out.append(KeyMoment("neutral", "Neutral", float(mid), None))
     rom = (report.get("summary") or {}).get("rom") or {}
     t = np.array([f["t"] for f in frames], dtype=float)
-    for key, (angle, sign) in ROM_SOURCES.items():
+    for direction in ROM_DIRECTIONS:
+        key, angle, sign = direction.key, direction.angle, direction.sign
         value = rom.get(key)
         if value is None:
             continue

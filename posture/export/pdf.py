@@ -28,9 +28,8 @@ import numpy as np
 from posture.arrays import Array
 from posture.clinical import DISCLAIMER, classify_cva, classify_rom, rom_norm
 from posture.clinical.change import DEFAULT_MEASURED_ERROR_DEG, at_least_values
-from posture.clinical.norms import ROM_METRICS
 from posture.export.figures import angles_chart_png, rom_chart_png
-from posture.summary_text import POSTURE_LABELS, ROM_LABELS
+from posture.measures import POSTURE_LABELS, ROM_KEYS, ROM_LABELS
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -203,11 +202,11 @@ def build_pdf(
     _table(pdf, rows, (55, 25, 100))
 
     rom = summary.get("rom") or {}
-    if inp.get("kind") == "video" or any(rom.get(k) is not None for k in ROM_METRICS):
+    if inp.get("kind") == "video" or any(rom.get(k) is not None for k in ROM_KEYS):
         _heading(pdf, "Range of motion (from neutral)")
         rows = [("Direction", "Value", "Reference", "Label")]
         bounded = at_least_values(report)
-        for k in ROM_METRICS:
+        for k in ROM_KEYS:
             norm = rom_norm(k, age_years, sex)
             error_deg = DEFAULT_MEASURED_ERROR_DEG
             c = None if k in bounded else classify_rom(k, rom.get(k), age_years, sex, error_deg)

@@ -430,7 +430,9 @@ def analyze_in_parallel(
         # The workers start first: they have Python to start and models to load.
         with Workers(info.path, chunks[1:], options) as workers, _opencv_threads(1):
             owned = landmarker is None
-            lm = MediaPipeLandmarker(video_mode=True) if owned else landmarker
+            lm: Landmarker = (
+                MediaPipeLandmarker(video_mode=True) if landmarker is None else landmarker
+            )
             try:
                 results = _run_chunks(info.path, chunks[0], options, progress, lm, workers)
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
-
 from posture.annotate import AnnotatedVideoWriter, draw_overlay, write_annotated_image
+from posture.arrays import Array
 from posture.assemble import assemble_report, no_person_error, photo_trunk
 from posture.geometry.measure import FrameMeasurement
 from posture.io.media import Frame, MediaSource, prefetch
@@ -39,7 +38,7 @@ def analyze_serial(
     writer = (
         AnnotatedVideoWriter(annotated_path, info.fps) if annotated_path and not is_image else None
     )
-    still: list[np.ndarray] = []
+    still: list[Array] = []
 
     def hook(frame: Frame, lm: FrameLandmarks, m: FrameMeasurement) -> None:
         if is_image:
@@ -56,7 +55,9 @@ def analyze_serial(
     progress.start(info.frame_count, "Analysing")
     try:
         owned = landmarker is None
-        lm = MediaPipeLandmarker(video_mode=not is_image) if owned else landmarker
+        lm: Landmarker = (
+            MediaPipeLandmarker(video_mode=not is_image) if landmarker is None else landmarker
+        )
         try:
             frames = source.frames() if is_image else prefetch(source.frames())
             # A photo is one frame: nothing to overlap, no threads to start.

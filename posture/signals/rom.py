@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from posture.arrays import Array
+from posture.measures import ANGLE_DIRECTIONS, ROM_KEYS
 
 HEAD_KEYS = ("head_rotation_deg", "head_flexion_deg", "head_lateral_flexion_deg")
 # A still period is this long, with every head angle inside this band (deg).
@@ -51,25 +52,10 @@ def find_neutral(t_s: Array, series: dict[str, Array]) -> Neutral | None:
     return Neutral(vals, float(t_s[first[0]]), float(t_s[first[-1]]), "start of recording")
 
 
-ROM_KEYS = (
-    "rotation_left_deg",
-    "rotation_right_deg",
-    "flexion_deg",
-    "extension_deg",
-    "lateral_flexion_left_deg",
-    "lateral_flexion_right_deg",
-)
-
-
 def range_of_motion(series: dict[str, Array], neutral: Neutral) -> dict[str, float | None]:
     """Peak excursion from neutral per direction (positive degrees), None if not performed."""
     out: dict[str, float | None] = dict.fromkeys(ROM_KEYS)
-    pairs = {
-        "head_rotation_deg": ("rotation_left_deg", "rotation_right_deg"),
-        "head_flexion_deg": ("flexion_deg", "extension_deg"),
-        "head_lateral_flexion_deg": ("lateral_flexion_left_deg", "lateral_flexion_right_deg"),
-    }
-    for key, (positive, negative) in pairs.items():
+    for key, (positive, negative) in ANGLE_DIRECTIONS.items():
         x = series[key] - neutral.values_deg[key]
         if not np.isfinite(x).any():
             continue
@@ -84,11 +70,6 @@ def range_of_motion(series: dict[str, Array], neutral: Neutral) -> dict[str, flo
 # this share of the way to that peak (and past MIN_EXCURSION_DEG): the head went on
 # turning where the camera could not follow it.
 LOST_NEAR_PEAK_FRACTION = 0.5
-ROM_DIRECTIONS: dict[str, tuple[str, str]] = {
-    "head_rotation_deg": ("rotation_left_deg", "rotation_right_deg"),
-    "head_flexion_deg": ("flexion_deg", "extension_deg"),
-    "head_lateral_flexion_deg": ("lateral_flexion_left_deg", "lateral_flexion_right_deg"),
-}
 
 
 def directions_at_limit(
@@ -108,7 +89,7 @@ def directions_at_limit(
     if not lost.any():
         return {}
     out: dict[str, float] = {}
-    for key, (positive, negative) in ROM_DIRECTIONS.items():
+    for key, (positive, negative) in ANGLE_DIRECTIONS.items():
         x = series[key] - neutral.values_deg[key]
         edges = _readings_beside_losses(x, lost)
         for sign, rom_key in ((1.0, positive), (-1.0, negative)):
