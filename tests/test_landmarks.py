@@ -7,17 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from posture.landmarks.mediapipe_adapter import (
-    MIRRORED,
-    Box,
-    CropBuffer,
-    MediaPipeLandmarker,
-    _crop,
-    _placed,
-    _run,
-    _xyz,
-    person_box,
-)
+from posture.landmarks.boxes import MIRRORED, Box, CropBuffer, _crop, _placed, person_box
+from posture.landmarks.mediapipe_adapter import MediaPipeLandmarker, _run, _xyz
 from posture.landmarks.types import (
     LEFT_EAR,
     LEFT_SHOULDER,
@@ -197,7 +188,7 @@ def test_frames_of_a_rolled_camera_are_levelled_for_the_models(roll_deg):
 
     from posture.geometry.posture_angles import head_tilt_deg, shoulder_tilt_deg
     from posture.io.media import open_media
-    from posture.landmarks.mediapipe_adapter import MIN_ROLL_TO_LEVEL_DEG
+    from posture.landmarks.levelling import MIN_ROLL_TO_LEVEL_DEG
 
     src = open_media(SAMPLES / "rom_front.mp4")  # a rendered person, neutral at the start
     first = next(src.frames()).rgb

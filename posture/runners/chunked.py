@@ -40,7 +40,8 @@ from posture.io.media import (
     end_of_stream_warnings,
     prefetch,
 )
-from posture.landmarks.mediapipe_adapter import MediaPipeLandmarker, person_box
+from posture.landmarks.boxes import person_box
+from posture.landmarks.mediapipe_adapter import MediaPipeLandmarker
 from posture.landmarks.types import FrameLandmarks, Landmarker
 from posture.options import AnalysisOptions
 from posture.progress import NullProgress, Progress
