@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 import copy
+import fcntl
+import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,31 +27,52 @@ def shared_data() -> Path:
     return d
 
 
-# -- the bundled sample clips, analysed once per session -------------------------------------
+# -- the bundled sample clips, analysed once per run -------------------------------------
 # Analysing rom_front.mp4 (26.6 s, 798 frames) takes ~10 s on 2 cores, and several test
 # files only read its report. Each (clip, options) combination is analysed here once per
-# session (once per xdist worker: the tests that read it share one xdist_group, so one
-# worker runs them all). Every test gets its own deep copy, so none can change another's.
-# A test that must run another code path on purpose (the CLI under strace, --workers 2,
-# the dashboard, the live protocol) keeps its own run and says why.
+# run, and the pytest-xdist workers share that one result (``once_per_run``). Every test
+# gets its own deep copy, so none can change what another reads. A test that must run
+# another code path on purpose (the CLI under strace, --workers 2, the dashboard, the live
+# protocol) keeps its own run and says why.
 
 SAMPLES = REPO / "sample_videos"
 ROM_FRONT = SAMPLES / "rom_front.mp4"
 ROM_FULL_RANGE = SAMPLES / "rom_full_range.mp4"
-SAMPLE_REPORTS_GROUP = pytest.mark.xdist_group("sample_reports")
+
+
+def once_per_run(tmp_path_factory: pytest.TempPathFactory, name: str, compute: Callable[[], Any]):
+    """``compute()`` (JSON-able) once per test run, however many xdist workers ask: the
+    first to ask computes it under a file lock and leaves it as JSON beside the workers'
+    temp folders (a fresh folder each run); the others wait for it and read it. Always
+    through JSON, so a single-process run gives the same types."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        return json.loads(json.dumps(compute()))
+    root = tmp_path_factory.getbasetemp().parent  # this run's, shared by its workers
+    path = root / f"{name}.json"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not path.is_file():
+            tmp = root / f"{name}.json.part"
+            tmp.write_text(json.dumps(compute()))
+            tmp.replace(path)
+        return json.loads(path.read_text())
 
 
 def _analysed(path: Path) -> dict:
     from posture.pipeline import analyze
 
-    if not path.exists():
-        pytest.skip(f"{path.relative_to(REPO)} not present")
     return analyze(path).to_dict()
 
 
+def _sample_report(tmp_path_factory: pytest.TempPathFactory, clip: Path) -> dict:
+    if not clip.exists():
+        pytest.skip(f"{clip.relative_to(REPO)} not present")
+    return once_per_run(tmp_path_factory, f"report-{clip.stem}", lambda: _analysed(clip))
+
+
 @pytest.fixture(scope="session")
-def _rom_front_report_once() -> dict:
-    return _analysed(ROM_FRONT)
+def _rom_front_report_once(tmp_path_factory) -> dict:
+    return _sample_report(tmp_path_factory, ROM_FRONT)
 
 
 @pytest.fixture
@@ -57,8 +82,8 @@ def rom_front_report(_rom_front_report_once) -> dict:
 
 
 @pytest.fixture(scope="session")
-def _rom_full_range_report_once() -> dict:
-    return _analysed(ROM_FULL_RANGE)
+def _rom_full_range_report_once(tmp_path_factory) -> dict:
+    return _sample_report(tmp_path_factory, ROM_FULL_RANGE)
 
 
 @pytest.fixture

@@ -54,8 +54,6 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
-from tests.conftest import SAMPLE_REPORTS_GROUP
-
 DATA = Path(__file__).resolve().parent / "data" / "regression"
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_videos"
 FULL_RANGE = SAMPLES / "rom_full_range.mp4"
@@ -322,7 +320,6 @@ def test_still_measure_within_tolerance(measured, measure, stat):
 
 
 @pytest.mark.slow
-@SAMPLE_REPORTS_GROUP
 def test_rom_sample_video_peaks(rom_front_report):
     truth = json.loads((SAMPLES / "rom_front.truth.json").read_text())["rom"]
     rom = rom_front_report["summary"]["rom"]  # analyze(rom_front.mp4), shared (conftest.py)
@@ -336,7 +333,6 @@ def test_rom_sample_video_peaks(rom_front_report):
     reason="sample_videos/rom_full_range.mp4 (+ .truth.json) not made yet: "
     "benchmarks/rom_full_range.py --make-guard-clip",
 )
-@SAMPLE_REPORTS_GROUP
 def test_full_range_rotation_clip(rom_full_range_report):
     """Rotation left 85, right 80: each within its limit of the true peak, and neither
     called reduced."""

@@ -65,7 +65,6 @@ def local_batch(tmp_path_factory) -> tuple[Path, Path, list]:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("ray")
 def test_ray_engine_on_a_local_instance_matches_the_local_engine(
     tmp_path, local_batch, no_ray_left_running
 ):
@@ -81,7 +80,6 @@ def test_ray_engine_on_a_local_instance_matches_the_local_engine(
         assert report["batch"]["input_sha256"]
 
 
-@pytest.mark.xdist_group("ray")
 def test_an_unreachable_cluster_address_is_refused_quickly(tmp_path):
     src = tmp_path / "in"
     src.mkdir()
@@ -183,7 +181,6 @@ def two_node_cluster(monkeypatch):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("ray")
 def test_ray_engine_on_a_two_node_cluster_matches_the_local_engine(
     tmp_path, local_batch, two_node_cluster, no_ray_left_running
 ):

@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLE_REPORTS_GROUP
-
 ROOT = Path(__file__).resolve().parent.parent
 CLIP = ROOT / "sample_videos" / "rom_front.mp4"
 START_NET = (
@@ -78,7 +76,6 @@ def test_foreign_address_parser_flags_an_outside_connection():
 
 
 @pytest.mark.slow
-@SAMPLE_REPORTS_GROUP
 def test_analysing_a_video_makes_no_network_system_call(tmp_path, rom_front_report):
     """Its own run on purpose: the whole CLI in a process of its own, seen by strace.
     The full clip, not a cut: anything sent on a timer would have 26 s to show."""
