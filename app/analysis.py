@@ -5,7 +5,6 @@ Everything the pages show comes from here, so it is tested without a browser.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import shutil
@@ -19,12 +18,12 @@ import numpy as np
 from posture.clinical import Questionnaire
 from posture.errors import InputError
 from posture.export import extract_frames, key_moments, pdf_bytes
-from posture.io.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, supported_types_sentence
-from posture.io.text_safety import csv_safe_cell
+from posture.io.file_types import is_image_name, upload_types
+from posture.io.media import empty_sentence, type_problem
 from posture.options import AnalysisOptions
 from posture.pipeline import analyze
 from posture.progress import Progress
-from posture.report import CSV_COLUMNS, Report, attach_findings
+from posture.report import Report, attach_findings, write_frame_rows
 from posture.settings import (  # noqa: F401 - re-exported for the pages
     DEFAULT_MAX_UPLOAD_MB,
     MAX_UPLOAD_ENV,
@@ -34,7 +33,7 @@ from posture.settings import (  # noqa: F401 - re-exported for the pages
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES_DIR = ROOT / "sample_videos"
-UPLOAD_TYPES: list[str] = sorted(e.lstrip(".") for e in VIDEO_EXTENSIONS | IMAGE_EXTENSIONS)
+UPLOAD_TYPES: list[str] = upload_types()
 
 
 def bundled_samples() -> list[Path]:
@@ -44,12 +43,11 @@ def bundled_samples() -> list[Path]:
 def check_upload(name: str, size_bytes: int, limit_mb: float | None = None) -> str | None:
     """One sentence saying why an upload cannot be used, or None when it may be analysed."""
     limit = max_upload_mb() if limit_mb is None else limit_mb
-    ext = Path(name).suffix.lower()
-    if ext not in VIDEO_EXTENSIONS | IMAGE_EXTENSIONS:
-        kind = f"a '{ext}' file" if ext else "a file without an extension"
-        return f"{name} is {kind}, which posture cannot read: use {supported_types_sentence()}."
+    unreadable = type_problem(name)
+    if unreadable is not None:
+        return unreadable
     if size_bytes == 0:
-        return f"{name} is empty (0 bytes): record or export it again."
+        return empty_sentence(name)
     if size_bytes > limit * 1024 * 1024:
         return (
             f"{name} is {size_bytes / 1024 / 1024:.0f} MB, over the {limit:g} MB limit: "
@@ -78,10 +76,7 @@ class AnalysisResult:
 
     def csv_text(self) -> str:
         buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(CSV_COLUMNS)
-        for f in self.report["frames"]:
-            w.writerow([csv_safe_cell(f.get(k)) for k in CSV_COLUMNS])
+        write_frame_rows(buf, self.report["frames"])
         return buf.getvalue()
 
     def pdf(self, **kwargs: Any) -> bytes:
@@ -164,7 +159,7 @@ def analyze_upload(
     if calibration:
         options = _calibrated(path, options, calibration)
     out_dir = Path(tempfile.mkdtemp(prefix="posture-result-", dir=work_dir))
-    is_image = path.suffix.lower() in IMAGE_EXTENSIONS
+    is_image = is_image_name(path)
     annotated = out_dir / ("annotated.png" if is_image else "annotated.mp4")
     try:
         # The report names the upload, never the temporary file it was saved to.

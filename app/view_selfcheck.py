@@ -21,6 +21,7 @@ from app.session_files import scratch_folder
 from app.ui import media_input, results_view, run_on_path, set_result
 from posture.clinical import QUESTIONS, Questionnaire, red_flag_findings, screen_red_flags
 from posture.clinical.red_flags import EMERGENCY_DISCLAIMER
+from posture.io.file_types import IMAGE_EXTENSIONS, upload_types
 from posture.store import AGE_BANDS, SEXES, age_for_band, sex_for_norms
 
 KEY = "sc"
@@ -130,7 +131,7 @@ def _photo_input() -> None:
         shot = st.camera_input("Side photo", key=f"{KEY}_camera")
         name = "side-photo.jpg"
     else:
-        shot = st.file_uploader("Side photo", type=["jpg", "jpeg", "png", "webp"],
+        shot = st.file_uploader("Side photo", type=upload_types(IMAGE_EXTENSIONS),
                                 key=f"{KEY}_photo_upload")  # fmt: skip
         name = shot.name if shot is not None else ""
     if shot is None:

@@ -5,7 +5,8 @@
 Each clip in sample_videos/ has a ``.truth.json`` from the synthetic rig: per-frame
 angles (``frames[i].t``, ``cva_deg``, head angles) and, for movement clips, the
 true range of motion (``rom``). Every run goes through
-``posture.batch.stride.analyze_strided`` (the batch code path), one fresh process
+``posture.pipeline.analyze`` with ``AnalysisOptions(frame_stride=N)`` (the batch code
+path), one fresh process
 per run so each one pays the same start-up. Errors are reported against the truth
 and as the change from stride 1, which is what the stride costs.
 """
@@ -29,10 +30,11 @@ HEAD_KEYS = ("head_rotation_deg", "head_flexion_deg", "head_lateral_flexion_deg"
 
 def run_once(clip: Path, stride: int) -> dict:
     """Analyse ``clip`` at ``stride`` in this process; the report plus wall seconds."""
-    from posture.batch.stride import analyze_strided
+    from posture.options import AnalysisOptions
+    from posture.pipeline import analyze
 
     t0 = time.perf_counter()
-    report = analyze_strided(clip, frame_stride=stride).to_dict()
+    report = analyze(clip, AnalysisOptions(frame_stride=stride)).to_dict()
     return {"report": report, "seconds": time.perf_counter() - t0}
 
 

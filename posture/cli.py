@@ -19,6 +19,12 @@ from typing import TYPE_CHECKING, Any
 from posture import __version__
 from posture.errors import OutputError, PostureError
 from posture.io.bounded import MAX_ANSWERS_BYTES, MAX_REPORT_BYTES
+from posture.io.file_types import (
+    ANNOTATED_IMAGE_EXTENSIONS,
+    ANNOTATED_VIDEO_EXTENSIONS,
+    is_image_name,
+    supported_types_help,
+)
 
 if TYPE_CHECKING:
     from posture.clinical import Questionnaire
@@ -30,8 +36,6 @@ EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
-ANNOTATED_VIDEO_EXTS = {".mp4"}
-ANNOTATED_IMAGE_EXTS = {".jpg", ".jpeg", ".png"}
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -44,9 +48,7 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     a = sub.add_parser("analyze", help="measure one video, photo or webcam session")
     a.set_defaults(handler=_analyze)
-    a.add_argument(
-        "input", nargs="?", help="video (mp4 mov m4v avi mkv webm) or image (jpg png webp)"
-    )
+    a.add_argument("input", nargs="?", help=supported_types_help())
     a.add_argument("--camera", type=int, metavar="INDEX", help="use webcam INDEX instead of a file")
     a.add_argument("--duration", type=float, default=30.0, metavar="S", help="webcam seconds (30)")
     a.add_argument(
@@ -136,8 +138,8 @@ def _check_outputs(args: argparse.Namespace) -> None:
         refuse_existing(outputs)
     if args.annotated:
         ext = Path(args.annotated).suffix.lower()
-        is_image = Path(args.input or "").suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"}
-        allowed = ANNOTATED_IMAGE_EXTS if is_image else ANNOTATED_VIDEO_EXTS
+        is_image = is_image_name(args.input or "")
+        allowed = ANNOTATED_IMAGE_EXTENSIONS if is_image else ANNOTATED_VIDEO_EXTENSIONS
         if ext not in allowed:
             want = "a .jpg or .png" if is_image else "an .mp4"
             raise OutputError(f"--annotated needs {want} file name for this input, not '{ext}'.")

@@ -56,7 +56,7 @@ def analyze(
     workers: int = 1,
 ) -> Report:
     """Analyse a video or image file (see :func:`analyze_source`)."""
-    source = open_media(path, options.max_side_px)
+    source = open_media(path, options.max_side_px, options.frame_stride or 1)
     try:
         return analyze_source(source, options, progress, annotated_path, on_frame, workers=workers)
     finally:

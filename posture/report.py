@@ -271,10 +271,14 @@ def write_csv(
 ) -> None:
     """The per-frame table; with ``outputs``, into that run's all-or-nothing set."""
 
-    def _write(fh: TextIO) -> None:
-        w = csv.writer(fh)
-        w.writerow(CSV_COLUMNS)
-        for f in report.frames:
-            w.writerow([csv_safe_cell(getattr(f, k)) for k in CSV_COLUMNS])
+    rows = [asdict(f) for f in report.frames]
+    _write_text(path, lambda fh: write_frame_rows(fh, rows), outputs)
 
-    _write_text(path, _write, outputs)
+
+def write_frame_rows(fh: TextIO, frames: Iterable[Mapping[str, Any]]) -> None:
+    """The per-frame table (CSV_COLUMNS) of frames in the report's JSON form: the one
+    CSV writer (files, downloads). Cells a spreadsheet would run as formulas are quoted."""
+    w = csv.writer(fh)
+    w.writerow(CSV_COLUMNS)
+    for f in frames:
+        w.writerow([csv_safe_cell(f.get(k)) for k in CSV_COLUMNS])

@@ -17,8 +17,8 @@ from posture.batch.inputs import find_inputs, load_inputs, read_manifest, unique
 from posture.batch.jobs import BatchSettings, file_sha256, job_key
 from posture.batch.runner import run_batch
 from posture.batch.store import ResultStore
-from posture.batch.stride import StridedVideoSource
 from posture.errors import OutputError, PostureError
+from posture.io.media import StridedVideoSource
 from posture.report_schema import validate_report
 from tests.media_fixtures import no_person_image, person_image, write_video
 

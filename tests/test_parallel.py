@@ -22,7 +22,7 @@ import pytest
 
 from posture.measures import ROM_KEYS
 
-from posture.batch.stride import StridedVideoSource
+from posture.io.media import StridedVideoSource
 from posture.errors import InputError
 from posture.geometry.measure import ANGLE_KEYS, FrameMeasurement
 from posture.io.media import Frame, VideoSource, open_media

@@ -20,9 +20,8 @@ from posture.io.bounded import (
     read_text_at_most,
     too_large_sentence,
 )
-from posture.io.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from posture.io.file_types import MEDIA_EXTENSIONS
 
-MEDIA_EXTENSIONS = VIDEO_EXTENSIONS | IMAGE_EXTENSIONS
 MANIFEST_COLUMNS = ("path", "view", "subject")
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from posture import SCHEMA_VERSION, __version__
 from posture.batch.inputs import BatchInput
-from posture.io.media import IMAGE_EXTENSIONS
+from posture.io.file_types import IMAGE_EXTENSIONS
 from posture.options import DEFAULT_MAX_SIDE_PX, AnalysisOptions
 
 HASH_CHUNK_BYTES = 1 << 20
@@ -42,7 +42,11 @@ class BatchSettings:
     ) -> AnalysisOptions:
         """Options for one input; with a camera profile, ``frame_size_px`` is the
         input's size before decoding scales it (the lens is scaled to match)."""
-        options = AnalysisOptions(view=view, max_side_px=self.max_side_px)  # type: ignore[arg-type]
+        options = AnalysisOptions(
+            view=view,  # type: ignore[arg-type]
+            max_side_px=self.max_side_px,
+            frame_stride=self.frame_stride,  # recorded in the report's settings, 1 too
+        )
         if self.calibration and frame_size_px is not None:
             from posture.calibration.options import analysed_frame_size, calibrated_options
 

@@ -54,8 +54,8 @@ def _input_size(path: Path) -> tuple[int, int]:
 
 
 def _analyse(job: Job) -> tuple[dict[str, bytes], dict[str, Any]]:
-    from posture.batch.stride import analyze_strided
     from posture.batch.summary import report_values
+    from posture.pipeline import analyze
     from posture.report import BatchRecord, attach_findings, write_csv, write_json
 
     item, settings = job.input, job.settings
@@ -63,12 +63,8 @@ def _analyse(job: Job) -> tuple[dict[str, bytes], dict[str, Any]]:
         out = Path(tmp)
         annotated = out / annotated_name(item.path) if settings.annotated else None
         size = _input_size(item.path) if settings.calibration else None
-        report = analyze_strided(
-            item.path,
-            settings.analysis_options(item.view, size),
-            settings.frame_stride,
-            annotated_path=annotated,
-        )
+        options = settings.analysis_options(item.view, size)
+        report = analyze(item.path, options, annotated_path=annotated)
         report = attach_findings(report).with_batch(BatchRecord(item.subject, job.content_sha256))
         write_json(report, out / REPORT_NAME)
         write_csv(report, out / FRAMES_NAME)

@@ -15,7 +15,8 @@ from pathlib import Path
 from posture.arrays import Array
 from posture.calibration.detect import BoardDetector, BoardView
 from posture.errors import InputError
-from posture.io.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, open_media
+from posture.io.file_types import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from posture.io.media import open_media
 
 # A short video has hundreds of nearly identical frames; this many, evenly
 # spaced, cover the board's movements and keep detection to a few seconds.

@@ -16,7 +16,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -24,6 +24,11 @@ import numpy as np
 
 from posture.arrays import Array
 from posture.errors import InputError
+from posture.io.file_types import (
+    IMAGE_EXTENSIONS,
+    MEDIA_EXTENSIONS,
+    supported_types_sentence,
+)
 from posture.options import DEFAULT_MAX_SIDE_PX
 
 if TYPE_CHECKING:
@@ -31,8 +36,6 @@ if TYPE_CHECKING:
 
     from av import VideoFrame
 
-VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm"})
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp"})
 # Frames up to this size decode in a few ms on one thread (1080p H.264 ~1-2 ms, the
 # 1768x994 VP9 benchmark clip ~5 ms), well within the models' time per frame; more
 # decoding threads (FFmpeg's default: one per core) only take cores from the models
@@ -139,12 +142,6 @@ def _timed(raw: Iterable[Any], fps: float, t0_s: float | None) -> Iterator[tuple
         yield t_s, placed, frame
 
 
-def supported_types_sentence() -> str:
-    videos = ", ".join(sorted(e.lstrip(".") for e in VIDEO_EXTENSIONS))
-    images = ", ".join(sorted(e.lstrip(".") for e in IMAGE_EXTENSIONS if e != ".jpeg"))
-    return f"a video ({videos}) or an image ({images})"
-
-
 def display_name(name: str | os.PathLike[str]) -> str:
     """A file name or path as one line of plain text for a message: line breaks, other
     control characters and invisible format characters (such as a right-to-left override)
@@ -181,21 +178,34 @@ def check_input_path(path: str | os.PathLike[str]) -> Path:
             f"{display_name(p)} is a folder, not a file: give one video or image "
             "(use 'posture batch' for a folder of recordings)."
         )
-    ext = p.suffix.lower()
-    if ext not in VIDEO_EXTENSIONS | IMAGE_EXTENSIONS:
-        kind = f"'{display_name(ext)}'" if ext else "a file without an extension"
-        raise InputError(
-            f"{display_name(p.name)} is {kind}, which posture cannot read: use "
-            f"{supported_types_sentence()}."
-        )
+    unreadable = type_problem(p.name)
+    if unreadable is not None:
+        raise InputError(unreadable)
     if not stat.S_ISREG(st.st_mode):
         raise InputError(
             f"{display_name(p)} is not a regular file (a device, pipe or socket): give a "
             "video or image file."
         )
     if st.st_size == 0:
-        raise InputError(f"{display_name(p)} is empty (0 bytes): record or export it again.")
+        raise InputError(empty_sentence(p))
     return p
+
+
+def type_problem(name: str | os.PathLike[str]) -> str | None:
+    """The sentence refusing a file whose extension posture cannot read; None when it can
+    (one check for files on disk and for uploads)."""
+    ext = Path(name).suffix.lower()
+    if ext in MEDIA_EXTENSIONS:
+        return None
+    kind = f"'{display_name(ext)}'" if ext else "a file without an extension"
+    return (
+        f"{display_name(Path(name).name)} is {kind}, which posture cannot read: use "
+        f"{supported_types_sentence()}."
+    )
+
+
+def empty_sentence(name: str | os.PathLike[str]) -> str:
+    return f"{display_name(name)} is empty (0 bytes): record or export it again."
 
 
 def _scaled_size(width: int, height: int, max_side_px: int | None) -> tuple[int, int]:
@@ -583,16 +593,51 @@ class CameraSource:
         self._cap.release()
 
 
+class StridedVideoSource(VideoSource):
+    """A video whose ``frames()`` yields frames 0, N, 2N, ... of the container, with their
+    container times (``AnalysisOptions.frame_stride``; ``posture batch --stride``).
+
+    The frames in between are decoded (H.264 needs them as references) but are not
+    converted to RGB, scaled or given to the models, which is where the time goes. Frames
+    left out still count as decoded, so a complete file does not get the "ends early"
+    warning.
+    """
+
+    def __init__(
+        self, path: Path, max_side_px: int | None = DEFAULT_MAX_SIDE_PX, frame_stride: int = 1
+    ) -> None:
+        if frame_stride < 1:
+            raise ValueError(f"frame_stride must be 1 or more, not {frame_stride}")
+        self._frame_stride = frame_stride
+        super().__init__(path, max_side_px)
+        if self.info.frame_count:
+            # Progress bars count analysed frames.
+            count = math.ceil(self.info.frame_count / frame_stride)
+            self.info = replace(self.info, frame_count=count)
+
+    def _raw_frames(self) -> Iterator[VideoFrame]:
+        for i, frame in enumerate(super()._raw_frames()):
+            if i % self._frame_stride == 0:
+                yield frame
+            else:
+                self.status.frames_decoded += 1
+
+
 MediaSource = ImageSource | VideoSource | CameraSource
 
 
 def open_media(
-    path: str | os.PathLike[str], max_side_px: int | None = DEFAULT_MAX_SIDE_PX
+    path: str | os.PathLike[str],
+    max_side_px: int | None = DEFAULT_MAX_SIDE_PX,
+    frame_stride: int = 1,
 ) -> MediaSource:
-    """Open a video or image file, refusing bad input with one plain sentence."""
+    """Open a video or image file, refusing bad input with one plain sentence; with
+    ``frame_stride`` > 1, a video keeps every ``frame_stride``-th frame."""
     p = check_input_path(path)
     if p.suffix.lower() in IMAGE_EXTENSIONS:
         return ImageSource(p, max_side_px)
+    if frame_stride > 1:
+        return StridedVideoSource(p, max_side_px, frame_stride)
     return VideoSource(p, max_side_px)
 
 
