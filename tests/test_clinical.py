@@ -652,3 +652,10 @@ def test_a_healthy_neck_read_on_the_line_is_not_told_it_is_stiff() -> None:
     clearly = by_id(build_findings(make_report(rom={"lateral_flexion_right_deg": cut - 6.0})))
     assert clearly["rom.lateral_flexion_right"]["severity"] == "attention"
     assert "less than usual" in clearly["rom.lateral_flexion_right"]["patient_text"]
+
+
+def test_rom_clinician_text_gives_this_tools_own_measured_error() -> None:
+    f = by_id(build_findings(make_report(rom={"rotation_left_deg": 60.0})))["rom.rotation_left"]
+    text = f["clinician_text"]
+    assert "This tool's" in text and "3.1-6.1 deg rotation" in text
+    assert "not benchmarked" not in text

@@ -63,9 +63,14 @@ TILT_AT_REST_MIN_DEG = 5.0
 SUSTAINED_RECORDING_MIN_S = 60.0
 DRIFT_WINDOW_FRACTION = 0.25
 DRIFT_MIN_SAMPLES = 5
+# This tool's figures: README and docs/accuracy.md, held-out rendered bodies (make accuracy).
 CAMERA_ERROR_NOTE = (
     "Camera head-pose error in the literature: MAE 3.6 deg rotation, 5.7 deg flexion/"
-    "extension (Ritthipravat 2024); our own error is not benchmarked yet."
+    "extension (Ritthipravat 2024). This tool's, on rendered bodies it was not tuned on "
+    "(docs/accuracy.md): range-of-motion peaks MAE 3.1-6.1 deg rotation, 2.9-3.9 flexion, "
+    "4.7 extension (10.5 with a laptop camera below the face, where extension is reported "
+    "only as 'at least'), 0.3-0.4 lateral flexion. Its repeatability (MDC) between "
+    "sessions is not measured yet."
 )
 PT_CHECK = "A physical therapist can check this."
 
