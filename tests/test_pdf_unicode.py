@@ -80,4 +80,7 @@ def test_describe_characters_counts_past_the_limit():
 
 @pytest.mark.parametrize("audience", ["patient", "clinician"])
 def test_both_audiences_build_with_cjk(audience):
-    assert pdf_bytes(synthetic_report(), audience=audience, subject_id="李").startswith(b"%PDF-")
+    data = pdf_bytes(synthetic_report(), audience=audience, subject_id="李")
+    assert data.startswith(b"%PDF-")
+    text = _text(data)
+    assert "Subject 李 ·" in text and "Characters not shown" not in text  # printed, not named
