@@ -196,3 +196,17 @@ def test_light_modules_load_no_numerical_or_model_library(module):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_only_the_adapter_imports_mediapipe():
+    users = sorted(
+        name
+        for name, path in MODULES.items()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        and any(
+            (getattr(node, "module", None) or a.name).split(".")[0] == "mediapipe"
+            for a in node.names
+        )
+    )
+    assert users == ["posture.landmarks.mediapipe_adapter"]
