@@ -120,7 +120,9 @@ def test_clinic_refuses_an_empty_pseudonym():
 
 
 @pytest.mark.slow
-def test_bundled_sample_is_analysed_with_downloads():
+def test_bundled_sample_is_analysed_with_downloads(rom_front_report):
+    """Its own analysis on purpose: the dashboard's path (upload glue, annotated video, key
+    frames, PDF); its numbers must be the library's (``rom_front_report``)."""
     at = _app(timeout=300)
     at.selectbox(key="up_sam").select_index(
         next(i for i, p in enumerate(at.selectbox(key="up_sam").options) if "rom_front" in p)
@@ -131,8 +133,10 @@ def test_bundled_sample_is_analysed_with_downloads():
     assert any(s.value == "Results" for s in at.subheader)
     assert len(at.metric) >= 9  # three posture values and six range-of-motion values
     labels = {m.label: m.value for m in at.metric}
-    assert labels["Rotation left"].endswith("°")
     result = at.session_state["up_result"]
+    assert result.report["summary"] == rom_front_report["summary"]
+    rom = rom_front_report["summary"]["rom"]
+    assert labels["Rotation left"] == f"{rom['rotation_left_deg']:.1f}°"  # what is shown
     assert [k for k, _ in result.key_frames][0] == "Neutral"
     assert len(result.key_frames) == 7  # neutral and six peaks
     assert result.annotated.exists() and result.annotated.suffix == ".mp4"
