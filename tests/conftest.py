@@ -4,6 +4,9 @@ import copy
 import fcntl
 import json
 import os
+import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -90,6 +93,49 @@ def _rom_full_range_report_once(tmp_path_factory) -> dict:
 def rom_full_range_report(_rom_full_range_report_once) -> dict:
     """sample_videos/rom_full_range.mp4, default options: the report dict."""
     return copy.deepcopy(_rom_full_range_report_once)
+
+
+def _strace_problem() -> str | None:
+    """Why the kernel's view of system calls cannot be had here, or None."""
+    strace = shutil.which("strace")
+    if strace is None:
+        return "strace is not installed (make test installs it)"
+    probe = subprocess.run([strace, "-o", os.devnull, "true"], capture_output=True)
+    if probe.returncode != 0:
+        return f"strace cannot trace here: {probe.stderr.decode().strip()}"
+    return None
+
+
+def _cli_rom_front_in_two_processes(folder: Path) -> dict:
+    problem = _strace_problem()
+    trace = folder / "trace.txt"
+    cli = [sys.executable, "-m", "posture.cli", "analyze", str(ROM_FRONT),
+           "--json", str(folder / "r.json"), "--workers", "2", "--quiet"]  # fmt: skip
+    strace = ["strace", "-f", "-e", "trace=network", "-o", str(trace)]
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    env.pop("ORT_DISABLE_TELEMETRY", None)  # onnxruntime as a user would have it
+    subprocess.run(cli if problem else strace + cli, env=env, cwd=folder, check=True, timeout=600)
+    return {
+        "report": json.loads((folder / "r.json").read_text()),
+        "trace": None if problem else trace.read_text(),
+        "no_trace_because": problem,
+    }
+
+
+@pytest.fixture(scope="session")
+def cli_rom_front_in_two_processes(tmp_path_factory) -> dict:
+    """``posture analyze rom_front.mp4 --workers 2`` run once, as a user runs it (its own
+    process, the library's chunked path with a worker process), under strace when it can
+    trace: ``report`` (the JSON written), ``trace`` (strace -f -e trace=network of the CLI
+    and every process it started, or None) and ``no_trace_because``. Shared by the privacy
+    test (nothing leaves the machine) and the chunked-analysis test (same report as one
+    process): one run of the whole clip for both."""
+    if not ROM_FRONT.exists():
+        pytest.skip("sample_videos/rom_front.mp4 not present")
+    folder = tmp_path_factory.mktemp("cli-rom-front")
+    return once_per_run(
+        tmp_path_factory, "cli-rom-front-2", lambda: _cli_rom_front_in_two_processes(folder)
+    )
 
 
 @pytest.fixture

@@ -251,10 +251,11 @@ def test_analysing_again_stops_once_both_follow_the_same_person():
 
 
 @pytest.mark.slow
-def test_parallel_report_matches_one_process(rom_front_report):
+def test_parallel_report_matches_one_process(rom_front_report, cli_rom_front_in_two_processes):
     serial = rom_front_report  # the one-process analysis, shared (tests/conftest.py)
-    # Its own run on purpose: the chunked path with two processes is what is tested.
-    parallel = analyze(ROM_CLIP, workers=2).to_dict()
+    # `posture analyze --workers 2` of the same clip, shared with the privacy test (one
+    # run of the chunked path for both; tests/conftest.py).
+    parallel = cli_rom_front_in_two_processes["report"]
     assert validate_report(parallel) == []
     assert parallel["settings"]["workers"] == 2 and "workers" not in serial["settings"]
     assert [f["t"] for f in parallel["frames"]] == [f["t"] for f in serial["frames"]]

@@ -4,10 +4,8 @@ while a video is analysed, seen by the kernel (strace), not only by Python."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +13,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CLIP = ROOT / "sample_videos" / "rom_front.mp4"
 START_NET = (
     "from posture.landmarks.head_pose_net import HeadPoseNet\n"
     "import numpy as np\n"
@@ -76,26 +73,18 @@ def test_foreign_address_parser_flags_an_outside_connection():
 
 
 @pytest.mark.slow
-def test_analysing_a_video_makes_no_network_system_call(tmp_path, rom_front_report):
-    """Its own run on purpose: the whole CLI in a process of its own, seen by strace.
+def test_analysing_a_video_makes_no_network_system_call(cli_rom_front_in_two_processes):
+    """The whole CLI in a process of its own, with a worker process (--workers 2), seen
+    by strace -f: the shared run of tests/conftest.py (test_parallel compares its report).
     The full clip, not a cut: anything sent on a timer would have 26 s to show."""
-    strace = shutil.which("strace")
-    if strace is None:
-        pytest.skip("strace is not installed (make test installs it)")
-    probe = subprocess.run([strace, "-o", os.devnull, "true"], capture_output=True)
-    if probe.returncode != 0:
-        pytest.skip(f"strace cannot trace here: {probe.stderr.decode().strip()}")
-    trace = tmp_path / "trace.txt"
-    cmd = [strace, "-f", "-e", "trace=network", "-o", str(trace),
-           sys.executable, "-m", "posture.cli", "analyze", str(CLIP),
-           "--json", str(tmp_path / "r.json"), "--quiet"]  # fmt: skip
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    env.pop("ORT_DISABLE_TELEMETRY", None)
-    subprocess.run(cmd, env=env, cwd=tmp_path, check=True, timeout=600)
-    text = trace.read_text()
+    run = cli_rom_front_in_two_processes
+    if run["trace"] is None:
+        pytest.skip(run["no_trace_because"])
+    text = run["trace"]
     assert "socket(" in text or "+++ exited" in text  # the trace really ran
+    # It followed the worker processes too (the CLI, the fork server, a worker at least).
+    assert len({line.split(None, 1)[0] for line in text.splitlines() if line.strip()}) >= 3
     assert _foreign_addresses(text) == []
-    # The traced run really analysed the clip: its report is the in-process one's.
-    report = json.loads((tmp_path / "r.json").read_text())
-    assert report["summary"] == rom_front_report["summary"]
-    assert len(report["frames"]) == len(rom_front_report["frames"]) == 798
+    # The traced run really analysed the whole clip, in two processes.
+    report = run["report"]
+    assert len(report["frames"]) == 798 and report["settings"]["workers"] == 2
