@@ -47,12 +47,13 @@ def _render_pdf_page(pdf: Path, png: Path) -> None:
 
 
 def test_upload_a_sample_video_gives_results_and_downloads(
-    page, artifacts, tmp_path, rom_front_report
+    page, artifacts, tmp_path, rom_full_range_report
 ):
     """Its own analysis on purpose (the dashboard server's); the report downloaded must
-    carry the library's numbers for this clip (``rom_front_report``)."""
+    carry the library's numbers for this clip (``rom_full_range_report``: 12 s, a full
+    turn each way)."""
     shot(page, artifacts, "01-upload-start")
-    upload(page, SAMPLES / "rom_front.mp4")
+    upload(page, SAMPLES / "rom_full_range.mp4")
     page.get_by_role("button", name="Analyse", exact=True).click()
     page.get_by_role("heading", name="Results").wait_for(timeout=400_000)
     wait_idle(page)
@@ -70,9 +71,10 @@ def test_upload_a_sample_video_gives_results_and_downloads(
 
     report = json.loads(_download(page, "Report (JSON)", tmp_path).read_text())
     assert report["schema_version"] == 1
-    assert report["summary"] == rom_front_report["summary"]
-    assert [f["t"] for f in report["frames"]] == [f["t"] for f in rom_front_report["frames"]]
-    assert report["input"]["path"] == "rom_front.mp4"
+    assert report["summary"] == rom_full_range_report["summary"]
+    expected_times = [f["t"] for f in rom_full_range_report["frames"]]
+    assert [f["t"] for f in report["frames"]] == expected_times
+    assert report["input"]["path"] == "rom_full_range.mp4"
     csv_text = _download(page, "Per-frame values (CSV)", tmp_path).read_text()
     assert csv_text.startswith("t,valid,view,reference")
     video = _download(page, "Annotated video (MP4)", tmp_path).read_bytes()
