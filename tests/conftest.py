@@ -106,12 +106,23 @@ def _strace_problem() -> str | None:
     return None
 
 
+def _seccomp_filter() -> list[str]:
+    """``--seccomp-bpf`` where strace can use it: the kernel then stops the traced
+    processes only at the network calls traced, not at every system call (the run takes
+    ~20% less time; the trace is the same)."""
+    probe = subprocess.run(
+        ["strace", "-f", "--seccomp-bpf", "-e", "trace=network", "-o", os.devnull, "true"],
+        capture_output=True,
+    )
+    return ["--seccomp-bpf"] if probe.returncode == 0 else []
+
+
 def _cli_rom_front_in_two_processes(folder: Path) -> dict:
     problem = _strace_problem()
     trace = folder / "trace.txt"
     cli = [sys.executable, "-m", "posture.cli", "analyze", str(ROM_FRONT),
            "--json", str(folder / "r.json"), "--workers", "2", "--quiet"]  # fmt: skip
-    strace = ["strace", "-f", "-e", "trace=network", "-o", str(trace)]
+    strace = ["strace", "-f", *_seccomp_filter(), "-e", "trace=network", "-o", str(trace)]
     env = dict(os.environ, PYTHONPATH=str(REPO))
     env.pop("ORT_DISABLE_TELEMETRY", None)  # onnxruntime as a user would have it
     subprocess.run(cli if problem else strace + cli, env=env, cwd=folder, check=True, timeout=600)
