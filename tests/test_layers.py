@@ -173,18 +173,21 @@ def test_the_layer_check_sees_an_import_inside_a_function(tmp_path):
     assert layer_of("posture.pipeline") > layer_of("posture.geometry.x")
 
 
-def test_the_library_never_imports_streamlit():
-    users = [
+def importers_of(package: str) -> list[str]:
+    """The posture modules that import ``package`` (or a module of it) anywhere."""
+    return sorted(
         name
         for name, path in MODULES.items()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
         if isinstance(node, ast.Import | ast.ImportFrom)
         and any(
-            (getattr(node, "module", None) or a.name).split(".")[0] == "streamlit"
-            for a in node.names
+            (getattr(node, "module", None) or a.name).split(".")[0] == package for a in node.names
         )
-    ]
-    assert users == []
+    )
+
+
+def test_the_library_never_imports_streamlit():
+    assert importers_of("streamlit") == []
 
 
 @pytest.mark.parametrize("module", ["posture.options", "posture.report"])
@@ -199,14 +202,4 @@ def test_light_modules_load_no_numerical_or_model_library(module):
 
 
 def test_only_the_adapter_imports_mediapipe():
-    users = sorted(
-        name
-        for name, path in MODULES.items()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-        if isinstance(node, ast.Import | ast.ImportFrom)
-        and any(
-            (getattr(node, "module", None) or a.name).split(".")[0] == "mediapipe"
-            for a in node.names
-        )
-    )
-    assert users == ["posture.landmarks.mediapipe_adapter"]
+    assert importers_of("mediapipe") == ["posture.landmarks.mediapipe_adapter"]
