@@ -142,19 +142,8 @@ class Report:
             "input": asdict(self.input),
             "view": self.view,
             "frames": [asdict(f) for f in self.frames],
-            "summary": {
-                "cva_deg": self.summary.cva_deg,
-                "head_tilt_deg": self.summary.head_tilt_deg,
-                "shoulder_tilt_deg": self.summary.shoulder_tilt_deg,
-                "rom": dict(self.summary.rom),
-                "cva_uncertainty_deg": self.summary.cva_uncertainty_deg,
-                "rom_at_least": list(self.summary.rom_at_least),
-            },
-            "quality": {
-                "valid_frame_fraction": self.quality.valid_frame_fraction,
-                "people_in_view_max": self.quality.people_in_view_max,
-                "warnings": list(self.quality.warnings),
-            },
+            "summary": asdict(self.summary),  # tuples become lists in _nan_to_none
+            "quality": asdict(self.quality),
             "findings": [dict(f) for f in self.findings],
             "disclaimer": DISCLAIMER,
             "neutral": None if self.neutral is None else _neutral_dict(self.neutral),

@@ -19,8 +19,8 @@ def _listed(extensions: frozenset[str], sep: str) -> str:
 
 def supported_types_sentence() -> str:
     """'a video (avi, m4v, ...) or an image (jpg, png, webp)', for messages."""
-    return f"a video ({_listed(VIDEO_EXTENSIONS, ', ')}) or an image " \
-        f"({_listed(IMAGE_EXTENSIONS, ', ')})"  # fmt: skip
+    videos, images = _listed(VIDEO_EXTENSIONS, ", "), _listed(IMAGE_EXTENSIONS, ", ")
+    return f"a video ({videos}) or an image ({images})"
 
 
 def supported_types_help() -> str:
