@@ -56,7 +56,8 @@ def analyze(
     workers: int = 1,
 ) -> Report:
     """Analyse a video or image file (see :func:`analyze_source`)."""
-    source = open_media(path, options.max_side_px, options.frame_stride or 1)
+    stride = 1 if options.frame_stride is None else options.frame_stride
+    source = open_media(path, options.max_side_px, stride)
     try:
         return analyze_source(source, options, progress, annotated_path, on_frame, workers=workers)
     finally:

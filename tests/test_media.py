@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -233,3 +235,13 @@ def test_cli_and_dashboard_refuse_a_huge_photo_with_one_sentence(
     with pytest.raises(InputError, match="50 megapixels"):
         analyze_upload(p, "huge.png")
     assert set(Path(tempfile.gettempdir()).glob("posture-result-*")) == before
+
+
+@pytest.mark.parametrize("stride", [0, -2])
+def test_a_frame_stride_below_one_is_refused(stride):
+    from posture.options import AnalysisOptions
+    from posture.pipeline import analyze
+
+    with pytest.raises(ValueError, match="frame_stride must be 1 or more"):
+        clip = Path(__file__).resolve().parent.parent / "sample_videos" / "rom_full_range.mp4"
+        analyze(clip, AnalysisOptions(frame_stride=stride))

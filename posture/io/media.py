@@ -633,6 +633,8 @@ def open_media(
 ) -> MediaSource:
     """Open a video or image file, refusing bad input with one plain sentence; with
     ``frame_stride`` > 1, a video keeps every ``frame_stride``-th frame."""
+    if frame_stride < 1:
+        raise ValueError(f"frame_stride must be 1 or more, not {frame_stride}")
     p = check_input_path(path)
     if p.suffix.lower() in IMAGE_EXTENSIONS:
         return ImageSource(p, max_side_px)
