@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -251,9 +252,34 @@ def _read_answers(path: str) -> Questionnaire:
         ) from err
 
 
+class _InterruptSeen:
+    """Whether Ctrl-C (SIGINT) arrived. A KeyboardInterrupt raised while a compiled module
+    initialises comes out as another error (``ImportError: initialization failed`` from a
+    model library): the flag tells that apart from a real internal error."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        self.seen = True
+        signal.default_int_handler(signum, frame)
+
+
+def _stopped_by_user() -> int:
+    print(
+        "posture: stopped by the user; finished files are kept and nothing half-written is left.",
+        file=sys.stderr,
+    )
+    return EXIT_INTERRUPTED
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
+    interrupt = _InterruptSeen()
+    before = signal.getsignal(signal.SIGINT)
+    if before is signal.default_int_handler:  # only where Ctrl-C would interrupt anyway
+        signal.signal(signal.SIGINT, interrupt)
     try:
         with _quiet_native_logs(not args.debug):
             return int(args.handler(args))
@@ -261,13 +287,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"posture: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print(
-            "posture: stopped by the user; finished files are kept and nothing "
-            "half-written is left.",
-            file=sys.stderr,
-        )
-        return EXIT_INTERRUPTED
+        return _stopped_by_user()
     except Exception as err:  # noqa: BLE001 - the user gets one sentence, --debug the rest
+        if interrupt.seen:
+            return _stopped_by_user()
         if args.debug:
             raise
         print(
@@ -276,6 +299,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+    finally:
+        if before is signal.default_int_handler:
+            signal.signal(signal.SIGINT, before)
     return EXIT_OK
 
 
