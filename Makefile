@@ -73,7 +73,7 @@ bench: install
 	$(BIN)/python benchmarks/speed.py
 
 # 500 damaged copies of real videos and photos through posture analyze, 2 at a time (about
-# 5 min on 2 idle cores; docs/fuzzing.md). make test runs a 30-case slice (tests/test_fuzz.py).
+# 5 min on 2 idle cores; docs/fuzzing.md). make test runs a 24-case slice, one of each kind (tests/test_fuzz.py).
 .PHONY: fuzz
 fuzz: install
 	$(BIN)/python benchmarks/fuzz.py --cases 500 --jobs 2

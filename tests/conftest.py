@@ -117,10 +117,10 @@ def _seccomp_filter() -> list[str]:
     return ["--seccomp-bpf"] if probe.returncode == 0 else []
 
 
-def _cli_rom_front_in_two_processes(folder: Path) -> dict:
+def _cli_in_two_processes(clip: Path, folder: Path) -> dict:
     problem = _strace_problem()
     trace = folder / "trace.txt"
-    cli = [sys.executable, "-m", "posture.cli", "analyze", str(ROM_FRONT),
+    cli = [sys.executable, "-m", "posture.cli", "analyze", str(clip),
            "--json", str(folder / "r.json"), "--workers", "2", "--quiet"]  # fmt: skip
     strace = ["strace", "-f", *_seccomp_filter(), "-e", "trace=network", "-o", str(trace)]
     env = dict(os.environ, PYTHONPATH=str(REPO))
@@ -134,18 +134,21 @@ def _cli_rom_front_in_two_processes(folder: Path) -> dict:
 
 
 @pytest.fixture(scope="session")
-def cli_rom_front_in_two_processes(tmp_path_factory) -> dict:
-    """``posture analyze rom_front.mp4 --workers 2`` run once, as a user runs it (its own
+def cli_full_range_in_two_processes(tmp_path_factory) -> dict:
+    """``posture analyze rom_full_range.mp4 --workers 2`` run once, as a user runs it (its own
     process, the library's chunked path with a worker process), under strace when it can
     trace: ``report`` (the JSON written), ``trace`` (strace -f -e trace=network of the CLI
     and every process it started, or None) and ``no_trace_because``. Shared by the privacy
     test (nothing leaves the machine) and the chunked-analysis test (same report as one
-    process): one run of the whole clip for both."""
-    if not ROM_FRONT.exists():
-        pytest.skip("sample_videos/rom_front.mp4 not present")
-    folder = tmp_path_factory.mktemp("cli-rom-front")
+    process): one run of the whole clip for both. The 12 s clip, not the 26 s one: it is
+    split in two chunks all the same, and its one-process report is shared already."""
+    if not ROM_FULL_RANGE.exists():
+        pytest.skip("sample_videos/rom_full_range.mp4 not present")
+    folder = tmp_path_factory.mktemp("cli-full-range")
     return once_per_run(
-        tmp_path_factory, "cli-rom-front-2", lambda: _cli_rom_front_in_two_processes(folder)
+        tmp_path_factory,
+        "cli-full-range-2",
+        lambda: _cli_in_two_processes(ROM_FULL_RANGE, folder),
     )
 
 
@@ -158,3 +161,39 @@ def private_system_temp(tmp_path, monkeypatch) -> Path:
     d.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(d))
     return d
+
+
+# -- the order files are handed to the xdist workers --------------------------------------
+# With --dist loadfile each file runs on one worker, so a long file started last leaves
+# the other workers idle at the end. The longest files go first (what they took in a
+# `pytest --durations=0` run, 2026-12-08; only the order matters, and a file not listed
+# goes after these in collection order). pyproject.toml turns off xdist's own reordering
+# (by number of tests per file). The file that computes the shared sample-clip reports
+# (test_accuracy_guard) starts before those that wait for them (test_parallel).
+FILE_SECONDS = {
+    "tests/e2e/test_browser.py": 85,
+    "tests/e2e/test_live_browser.py": 55,
+    "tests/test_accuracy_guard.py": 120,
+    "tests/test_cli.py": 80,
+    "tests/test_parallel.py": 75,
+    "tests/test_app_live.py": 46,
+    "tests/test_batch_ray.py": 37,
+    "tests/e2e/test_private.py": 33,
+    "tests/test_fuzz.py": 32,
+    "tests/test_wheel.py": 24,
+    "tests/test_app.py": 22,
+    "tests/test_landmarks.py": 21,
+    "tests/e2e/test_session_files.py": 20,
+    "tests/test_batch.py": 18,
+    "tests/test_privacy.py": 18,
+    "tests/test_outputs_atomic.py": 14,
+    "tests/e2e/test_sessions.py": 10,
+    "tests/test_calibration.py": 10,
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def cost(item: pytest.Item) -> int:
+        return -FILE_SECONDS.get(item.nodeid.split("::", 1)[0], 0)
+
+    items.sort(key=cost)  # stable: the tests of a file keep their order
