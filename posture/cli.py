@@ -15,6 +15,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from posture import __version__
@@ -260,7 +261,7 @@ class _InterruptSeen:
     def __init__(self) -> None:
         self.seen = False
 
-    def __call__(self, signum: int, frame: object) -> None:
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
         self.seen = True
         signal.default_int_handler(signum, frame)
 
