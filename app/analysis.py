@@ -203,12 +203,17 @@ def refresh_findings(
     sex: str | None = None,
     previous: dict[str, Any] | None = None,
 ) -> None:
-    """Recompute findings (new subject details or previous visit); drops cached PDFs."""
+    """Recompute findings (answers, subject details or previous visit) and keep the answers
+    in the report, as ``posture analyze --answers`` does; drops cached PDFs."""
     from posture.clinical import build_findings
 
     result.report["findings"] = build_findings(
         result.report, answers, age_years=age_years, sex=sex, previous=previous
     )
+    if answers is not None:
+        result.report["questionnaire"] = answers.to_dict()
+    else:
+        result.report.pop("questionnaire", None)
     result.report["subject"] = {"age_years": age_years, "sex": sex}
     result._pdf_cache.clear()
 

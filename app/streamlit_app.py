@@ -1,8 +1,8 @@
 """posture dashboard: a thin face over the ``posture`` library (``make run``).
 
-Pages: analyse a recording (bundled sample or upload), the patient self-check (red-flag
-screen first), the clinic view and the history. Every number comes from the library,
-the same code as the CLI. Nothing leaves this computer.
+Pages: analyse a recording (bundled sample or upload), the patient self-check, the clinic
+view and the history. The red-flag screen comes first in every one (app/safety.py). Every
+number comes from the library, the same code as the CLI. Nothing leaves this computer.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ if str(ROOT) not in sys.path:  # `streamlit run app/streamlit_app.py` puts only 
 
 import streamlit as st  # noqa: E402
 
-from app import auth, view_clinic, view_history, view_selfcheck, view_upload  # noqa: E402
+from app import auth, safety, view_clinic, view_history, view_selfcheck, view_upload  # noqa: E402
 from posture.clinical import DISCLAIMER  # noqa: E402
 
 MODES = {
@@ -37,7 +37,8 @@ def main() -> None:
         "**Self-check**: for people with neck pain or headaches, guided step by step. "
         "**Clinic**: for physical therapists, with subjects, norms and history."
     )
-    MODES[mode]()
+    if safety.gate(mode):
+        MODES[mode]()
 
 
 main()

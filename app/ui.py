@@ -146,17 +146,31 @@ def rom_metrics(report: dict[str, Any]) -> None:
         )
 
 
-def findings_view(report: dict[str, Any], audience: Audience) -> None:
-    findings = report.get("findings") or []
-    if not findings:
-        return
-    st.markdown("#### What this means" if audience == "patient" else "#### Findings")
+def _is_red_flag(finding: dict[str, Any]) -> bool:
+    return str(finding.get("id", "")).startswith("red_flag")
+
+
+def _show_findings(findings: list[dict[str, Any]], audience: Audience) -> None:
     text = "patient_text" if audience == "patient" else "clinician_text"
     for f in findings:
         show = {"emergency": st.error, "attention": st.warning}.get(f["severity"], st.info)
         show(f[text])
         if audience == "clinician" and f.get("sources"):
             st.caption("Sources: " + "; ".join(f["sources"]))
+
+
+def red_flags_view(report: dict[str, Any], audience: Audience) -> None:
+    """The red-flag findings (emergency, see a doctor, tell the therapist): above the rest."""
+    _show_findings([f for f in report.get("findings") or [] if _is_red_flag(f)], audience)
+
+
+def findings_view(report: dict[str, Any], audience: Audience) -> None:
+    """The other findings, under the values they come from."""
+    findings = [f for f in report.get("findings") or [] if not _is_red_flag(f)]
+    if not findings:
+        return
+    st.markdown("#### What this means" if audience == "patient" else "#### Findings")
+    _show_findings(findings, audience)
 
 
 def key_frames_view(result: AnalysisResult) -> None:
@@ -216,9 +230,9 @@ def results_view(
         "a person was measured in "
         f"{100 * q['valid_frame_fraction']:.0f}% of frames"
     )
+    red_flags_view(report, audience)  # before any value
     if any(f["severity"] == "emergency" for f in report.get("findings") or []):
-        findings_view(report, audience)  # a red flag: nothing else is shown
-        return
+        return  # an emergency red flag: nothing else is shown
     posture_card(report)
     if result.is_video:
         rom_metrics(report)

@@ -8,11 +8,19 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app import charts
+from app import charts, safety
 from app.analysis import AnalysisResult, camera_profiles, refresh_findings, result_from_report
 from app.db import get_store
 from app.ui import media_input, results_view, set_result
-from posture.clinical import asymmetry, classify_cva, classify_rom, compare_reports
+from posture.clinical import (
+    Questionnaire,
+    asymmetry,
+    classify_cva,
+    classify_rom,
+    compare_reports,
+    red_flag_findings,
+    screen_red_flags,
+)
 from posture.clinical.change import DEFAULT_MEASURED_ERROR_DEG, at_least_values, summary_values
 from posture.io.text_safety import escape_markdown
 from posture.measures import DESCRIPTIONS, POSTURE_LABELS, ROM_KEYS, ROM_LABELS
@@ -84,12 +92,19 @@ def asymmetry_table(report: dict[str, Any]) -> pd.DataFrame | None:
     return pd.DataFrame(rows, columns=cols)
 
 
-def clinic_results(store: Store, result: AnalysisResult, subject: tuple[str, str, str]) -> None:
+def _given(answers: Questionnaire) -> dict[str, str]:
+    """The answers given (yes or no) for the history; a question not asked is left out."""
+    return {k: v for k, v in answers.to_dict().items() if v != "unknown"}
+
+
+def clinic_results(
+    store: Store, result: AnalysisResult, subject: tuple[str, str, str], answers: Questionnaire
+) -> None:
     sid, band, sex_label = subject
     age, sex = age_for_band(band), sex_for_norms(sex_label)
     # Once this session is saved, "last visit" is the one before it.
     previous = store.latest_report(sid, before_session=st.session_state.get(f"{KEY}_saved"))
-    refresh_findings(result, age_years=age, sex=sex, previous=previous)
+    refresh_findings(result, answers, age_years=age, sex=sex, previous=previous)
     st.markdown(f"### Subject {escape_markdown(sid)}")
     st.markdown("#### Exact values with norms")
     st.dataframe(values_table(result.report, age, sex), hide_index=True, width="stretch")
@@ -118,7 +133,8 @@ def clinic_results(store: Store, result: AnalysisResult, subject: tuple[str, str
     elif st.button("Save to history", type="primary", key=f"{KEY}_save"):
         try:
             session_id = store.save_session(sid, result.report, mode="clinic",
-                                            source=result.source_name, notes=notes)  # fmt: skip
+                                            source=result.source_name, notes=notes,
+                                            answers=_given(answers))  # fmt: skip
         except (StoreError, ValueError) as err:
             st.error(f"Nothing was saved: {escape_markdown(err)}")
         else:
@@ -142,6 +158,15 @@ def render() -> None:
     if st.session_state.get(f"{KEY}_result_subject") not in (None, subject[0]):
         set_result(f"{KEY}_result", None)  # a result belongs to the subject it was taken for
         st.session_state.pop(f"{KEY}_saved", None)
+    answers = safety.therapist_form(subject[0])
+    if answers is None:
+        return  # the red-flag screen comes before any measurement
+    if screen_red_flags(answers).stop_self_check:
+        for f in red_flag_findings(answers):
+            st.error(f["clinician_text"], icon=":material/emergency:")
+            st.caption("Sources: " + "; ".join(f["sources"]))
+        st.markdown("No measurement is taken for this subject in this session.")
+        return
     how = st.radio("Measure with", ["Upload or sample", "Live webcam protocol"],
                    horizontal=True, key=f"{KEY}_how")  # fmt: skip
     new: AnalysisResult | None = None
@@ -170,4 +195,4 @@ def render() -> None:
         st.session_state.pop(f"{KEY}_saved", None)
     result = st.session_state.get(f"{KEY}_result")
     if result is not None:
-        clinic_results(store, result, subject)
+        clinic_results(store, result, subject, answers)

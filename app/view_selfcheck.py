@@ -1,7 +1,8 @@
-"""Patient self-check: red-flag screen FIRST, then symptoms, then measurement, then results.
+"""Patient self-check: symptoms, then measurement, then results.
 
-Any red flag answered "yes" stops the self-check with the emergency instruction; nothing
-is measured and nothing reassuring is shown.
+The red-flag screen has come first (app/safety.py, before every mode): an emergency "yes"
+keeps the session on the stop page, so nothing is measured and nothing reassuring is
+shown; "start a new self-check" asks the symptoms again, never the red flags.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from app import safety
 from app.analysis import (
     AnalysisResult,
     camera_profiles,
@@ -19,26 +21,23 @@ from app.analysis import (
 )
 from app.session_files import scratch_folder
 from app.ui import media_input, results_view, run_on_path, set_result
-from posture.clinical import QUESTIONS, Questionnaire, red_flag_findings, screen_red_flags
-from posture.clinical.red_flags import EMERGENCY_DISCLAIMER
+from posture.clinical import QUESTIONS, Questionnaire
 from posture.io.file_types import IMAGE_EXTENSIONS, upload_types
 from posture.store import AGE_BANDS, SEXES, age_for_band, sex_for_norms
 
 KEY = "sc"
-STEPS = ("red_flags", "symptoms", "measure", "results")
+STEPS = ("symptoms", "measure", "results")
 STEP_TITLES = {
-    "red_flags": "1. Safety questions",
-    "symptoms": "2. Your symptoms",
-    "measure": "3. Measure",
-    "results": "4. Your results",
+    "symptoms": "1. Your symptoms (the safety questions are done)",
+    "measure": "2. Measure",
+    "results": "3. Your results",
 }
-YES_NO = ["No", "Yes"]
 YES_NO_UNSURE = ["No", "Yes", "Not sure"]
 _ANSWER = {"No": "no", "Yes": "yes", "Not sure": "unknown", None: "unknown"}
 
 
 def _step() -> str:
-    return st.session_state.get(f"{KEY}_step", "red_flags")
+    return st.session_state.get(f"{KEY}_step", "symptoms")
 
 
 def _go(step: str) -> None:
@@ -47,48 +46,21 @@ def _go(step: str) -> None:
 
 
 def restart() -> None:
+    """A new self-check from the symptoms on. The red-flag answers are the session's
+    (app/safety.py) and stay: a "yes" cannot be undone by starting over."""
     for k in list(st.session_state):
-        if isinstance(k, str) and (k.startswith(f"{KEY}_") or k.startswith("rf_")):
+        if isinstance(k, str) and k.startswith(f"{KEY}_"):
             if k.endswith("_result"):
                 set_result(k, None)
             del st.session_state[k]
 
 
 def _answers() -> Questionnaire:
-    return Questionnaire.from_dict(st.session_state.get(f"{KEY}_answers", {}))
-
-
-def red_flag_step() -> None:
-    st.markdown(
-        "First, a few safety questions. Some headaches need a doctor **right away**, not a "
-        "self-check. Please answer each one."
-    )
-    questions = [q for q in QUESTIONS if q.group == "red_flag"]
-    with st.form(f"{KEY}_red_flag_form"):
-        for q in questions:
-            st.radio(q.text, YES_NO, index=None, horizontal=True, key=f"rf_{q.id}")
-        submitted = st.form_submit_button("Continue", type="primary")
-    if not submitted:
-        return
-    given = {q.id: st.session_state.get(f"rf_{q.id}") for q in questions}
-    if any(v is None for v in given.values()):
-        st.warning("Please answer every question (Yes or No) before going on.")
-        return
-    answers = {k: _ANSWER[v] for k, v in given.items()}
-    st.session_state[f"{KEY}_answers"] = answers
-    screen = screen_red_flags(Questionnaire.from_dict(answers))
-    _go("stopped" if screen.stop_self_check else "symptoms")
-
-
-def stopped_step() -> None:
-    """The emergency instruction and nothing else."""
-    for f in red_flag_findings(_answers()):
-        st.error(f"**{f['patient_text']}**", icon=":material/emergency:")
-    st.error(EMERGENCY_DISCLAIMER)
-    st.markdown("The self-check has stopped. No measurement is taken.")
-    if st.button("Start over", key=f"{KEY}_restart_stopped"):
-        restart()
-        st.rerun()
+    """The session's red-flag answers with this self-check's symptom answers."""
+    red_flags = safety.answers()
+    given = red_flags.to_dict() if red_flags is not None else {}
+    given.update(st.session_state.get(f"{KEY}_answers", {}))
+    return Questionnaire.from_dict(given)
 
 
 def symptoms_step() -> None:
@@ -106,7 +78,7 @@ def symptoms_step() -> None:
         c2.selectbox("Sex", SEXES, key=f"{KEY}_sex")
         submitted = st.form_submit_button("Continue to the measurement", type="primary")
     if submitted:
-        answers = dict(st.session_state.get(f"{KEY}_answers", {}))
+        answers = {}
         for q in QUESTIONS:
             if q.group != "red_flag":
                 answers[q.id] = _ANSWER[st.session_state.get(f"{KEY}_q_{q.id}")]
@@ -235,9 +207,5 @@ def results_step() -> None:
 def render() -> None:
     st.header("Self-check")
     step = _step()
-    if step == "stopped":
-        stopped_step()
-        return
     st.progress((STEPS.index(step) + 1) / len(STEPS), text=STEP_TITLES[step])
-    {"red_flags": red_flag_step, "symptoms": symptoms_step, "measure": measure_step,
-     "results": results_step}[step]()  # fmt: skip
+    {"symptoms": symptoms_step, "measure": measure_step, "results": results_step}[step]()

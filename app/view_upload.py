@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app import safety
+from app.analysis import refresh_findings
 from app.ui import media_input, results_view, set_result
 
 KEY = "up"
@@ -18,6 +20,7 @@ def render() -> None:
     )
     new = media_input(KEY)
     if new is not None:
+        refresh_findings(new, safety.answers())  # the red-flag answers go with the result
         set_result(f"{KEY}_result", new)
     result = st.session_state.get(f"{KEY}_result")
     if result is not None:

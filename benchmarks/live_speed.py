@@ -367,7 +367,7 @@ def run_browser(
     from playwright.sync_api import sync_playwright
 
     from tests.e2e.fake_camera import fake_camera_args, make_y4m
-    from tests.e2e.helpers import CHROMIUM, CHROMIUM_ARGS, answer_radio, choose_mode
+    from tests.e2e.helpers import CHROMIUM, CHROMIUM_ARGS, choose_mode, pass_safety_screen
 
     load = load_average_1min()
     with tempfile.TemporaryDirectory(prefix="live_speed_") as tmp_name:
@@ -388,10 +388,8 @@ def run_browser(
                 page.get_by_text("posture: neck posture and range of motion").wait_for(
                     timeout=60_000
                 )
+                pass_safety_screen(page)  # every mode's first screen
                 choose_mode(page, "Self-check")
-                for q in _red_flag_questions():
-                    answer_radio(page, q, "No")
-                page.get_by_role("button", name="Continue").click()
                 page.get_by_role("button", name="Continue to the measurement").click()
                 frame = page.frame_locator('iframe[title*="webrtc"]').first
                 frame.get_by_role("button", name="START").click(timeout=60_000)
@@ -412,12 +410,6 @@ def run_browser(
             finally:
                 browser.close()
     _print_browser(run_no, load, seconds, samples, app_root)
-
-
-def _red_flag_questions() -> list[str]:
-    from posture.clinical import QUESTIONS
-
-    return [q.text for q in QUESTIONS if q.group == "red_flag"]
 
 
 def _measure_window(

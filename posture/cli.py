@@ -18,10 +18,39 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from posture import __version__
-from posture.errors import OutputError, PostureError
-from posture.io.bounded import MAX_ANSWERS_BYTES, MAX_REPORT_BYTES
-from posture.io.file_types import (
+
+class _InterruptSeen:
+    """Whether Ctrl-C (SIGINT) arrived. A KeyboardInterrupt raised while a compiled module
+    initialises comes out as another error (``ImportError: initialization failed`` from a
+    model library), or can be swallowed by one: the flag tells the user's stop apart from
+    a real internal error, and keeps a run whose stop was swallowed from writing outputs.
+    Before ``main()`` runs (still importing), a Ctrl-C ends the process at once: nothing
+    has been written yet."""
+
+    def __init__(self) -> None:
+        self.seen = False
+        self.in_main = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.seen = True
+        if not self.in_main:
+            sys.stderr.write(
+                "posture: stopped by the user before it started; nothing was written.\n"
+            )
+            os._exit(130)
+        signal.default_int_handler(signum, frame)
+
+
+_INTERRUPT = _InterruptSeen()
+# Run as a program (python -m posture.cli, or the posture command), not imported.
+_AS_PROGRAM = __name__ == "__main__" or Path(sys.argv[0]).name == "posture"
+if _AS_PROGRAM and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    signal.signal(signal.SIGINT, _INTERRUPT)  # from here on
+
+from posture import __version__  # noqa: E402
+from posture.errors import OutputError, PostureError  # noqa: E402
+from posture.io.bounded import MAX_ANSWERS_BYTES, MAX_REPORT_BYTES  # noqa: E402
+from posture.io.file_types import (  # noqa: E402
     ANNOTATED_IMAGE_EXTENSIONS,
     ANNOTATED_VIDEO_EXTENSIONS,
     is_image_name,
@@ -37,6 +66,7 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
+EXIT_RED_FLAG = 4  # an emergency red flag in --answers: nothing measured, nothing written
 EXIT_INTERRUPTED = 130
 
 
@@ -98,11 +128,13 @@ def _other_commands() -> list[Callable[[Subparsers], None]]:
 
 
 @contextlib.contextmanager
-def _quiet_native_logs(enabled: bool) -> Iterator[None]:
+def _quiet_native_logs(enabled: bool, until_exit: bool = False) -> Iterator[None]:
     """Send MediaPipe/TensorFlow Lite's C++ log lines to /dev/null, keep Python's stderr.
 
     The native libraries write to file descriptor 2 directly; the user should see
-    only our own sentence or progress bar there.
+    only our own sentence or progress bar there. ``until_exit``: descriptor 2 stays on
+    /dev/null afterwards (the program is about to end, and a model thread stopped by
+    Ctrl-C may still log while it winds down); Python's stderr stays the real one.
     """
     if not enabled:
         yield
@@ -118,9 +150,10 @@ def _quiet_native_logs(enabled: bool) -> Iterator[None]:
         yield
     finally:
         sys.stderr.flush()
-        sys.stderr.close()
-        sys.stderr = old_stderr
-        os.dup2(saved_fd, 2)
+        if not until_exit:
+            sys.stderr.close()
+            sys.stderr = old_stderr
+            os.dup2(saved_fd, 2)
         os.close(saved_fd)
 
 
@@ -157,6 +190,8 @@ def _analyze(args: argparse.Namespace) -> int:
     from posture.summary_text import summary_lines
 
     answers = _read_answers(args.answers) if args.answers else None
+    if answers is not None and _stopped_for_red_flags(answers):
+        return EXIT_RED_FLAG
     previous = (
         _read_json(args.previous, "earlier report", MAX_REPORT_BYTES) if args.previous else None
     )
@@ -211,6 +246,8 @@ def _analyze(args: argparse.Namespace) -> int:
             if args.csv:
                 write_csv(report, args.csv, outputs)
             write_json(report, args.json, outputs)
+            if _INTERRUPT.seen:  # a Ctrl-C that a library swallowed: still the user's stop
+                raise KeyboardInterrupt
             outputs.commit()
         except OSError as err:  # the annotated video's writer, while the frames are analysed
             if is_disk_full(err):
@@ -219,6 +256,25 @@ def _analyze(args: argparse.Namespace) -> int:
     if not args.quiet:
         print("\n".join(summary_lines(report.to_dict())))
     return EXIT_OK
+
+
+def _stopped_for_red_flags(answers: Questionnaire) -> bool:
+    """An emergency red flag answered 'yes': print the emergency instruction and nothing
+    else (no value is measured, shown or written), and say so. The answers come first."""
+    from posture.clinical import red_flag_findings, screen_red_flags
+    from posture.clinical.red_flags import EMERGENCY_DISCLAIMER
+
+    if not screen_red_flags(answers).stop_self_check:
+        return False
+    for f in red_flag_findings(answers):
+        print(f"EMERGENCY: {f['patient_text']}")
+    print(EMERGENCY_DISCLAIMER)
+    print(
+        "posture: stopped before measuring because of the red-flag answers; nothing was "
+        "analysed or written.",
+        file=sys.stderr,
+    )
+    return True
 
 
 def _read_json(path: str, what: str, limit_bytes: int) -> dict[str, Any]:
@@ -253,19 +309,6 @@ def _read_answers(path: str) -> Questionnaire:
         ) from err
 
 
-class _InterruptSeen:
-    """Whether Ctrl-C (SIGINT) arrived. A KeyboardInterrupt raised while a compiled module
-    initialises comes out as another error (``ImportError: initialization failed`` from a
-    model library): the flag tells that apart from a real internal error."""
-
-    def __init__(self) -> None:
-        self.seen = False
-
-    def __call__(self, signum: int, frame: FrameType | None) -> None:
-        self.seen = True
-        signal.default_int_handler(signum, frame)
-
-
 def _stopped_by_user() -> int:
     print(
         "posture: stopped by the user; finished files are kept and nothing half-written is left.",
@@ -277,12 +320,13 @@ def _stopped_by_user() -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
-    interrupt = _InterruptSeen()
+    interrupt = _INTERRUPT
+    interrupt.seen, interrupt.in_main = False, True
     before = signal.getsignal(signal.SIGINT)
-    if before is signal.default_int_handler:  # only where Ctrl-C would interrupt anyway
+    if before in (signal.default_int_handler, interrupt):  # where Ctrl-C would interrupt
         signal.signal(signal.SIGINT, interrupt)
     try:
-        with _quiet_native_logs(not args.debug):
+        with _quiet_native_logs(not args.debug, until_exit=_AS_PROGRAM):
             return int(args.handler(args))
     except PostureError as err:
         print(f"posture: {err}", file=sys.stderr)
@@ -301,7 +345,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return EXIT_INTERNAL
     finally:
-        if before is signal.default_int_handler:
+        interrupt.in_main = False
+        if before in (signal.default_int_handler, interrupt):
             signal.signal(signal.SIGINT, before)
     return EXIT_OK
 

@@ -24,3 +24,14 @@ def env_number(name: str, default: float, highest: float) -> float:
 def max_upload_mb() -> float:
     """The largest upload the dashboard accepts, in MB (``POSTURE_MAX_UPLOAD_MB``)."""
     return env_number(MAX_UPLOAD_ENV, DEFAULT_MAX_UPLOAD_MB, HIGHEST_UPLOAD_MB)
+
+
+RED_FLAGS_ENV = "POSTURE_RED_FLAGS"
+
+
+def red_flag_screen_by() -> str:
+    """Who answers the dashboard's red-flag screen in Clinic mode (``POSTURE_RED_FLAGS``):
+    'therapist' (the therapist asks and records the answers with the session) or 'patient'
+    (the default, also for any other value: the patient answers it before anything else)."""
+    value = os.environ.get(RED_FLAGS_ENV, "").strip().lower()
+    return "therapist" if value == "therapist" else "patient"

@@ -12,9 +12,13 @@ def _fmt(v: float | None) -> str:
 
 
 def summary_lines(report: dict[str, Any]) -> list[str]:
-    """Lines for a terminal: input, view, posture, range of motion, quality warnings."""
+    """Lines for a terminal: red-flag findings first, then input, view, posture, range of
+    motion, quality warnings and the other findings."""
     inp, summary, quality = report["input"], report["summary"], report["quality"]
-    lines = [
+    findings = report.get("findings") or []
+    red_flags = [f for f in findings if str(f.get("id", "")).startswith("red_flag")]
+    lines = [f"IMPORTANT: {f['patient_text']}" for f in red_flags]
+    lines += [
         f"{inp['path']}: {inp['kind']}, {inp['width']}x{inp['height']}, view: {report['view']}, "
         f"measured in {100 * quality['valid_frame_fraction']:.0f}% of frames",
         "Posture:",
@@ -28,8 +32,8 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
             for k, label in ROM_LABELS.items()
         ]
     lines += [f"Note: {w}" for w in quality["warnings"]]
-    if report.get("findings"):
+    if findings:
         from posture.clinical import findings_summary_lines
 
-        lines += findings_summary_lines(report["findings"])
+        lines += findings_summary_lines([f for f in findings if f not in red_flags])
     return lines

@@ -18,9 +18,19 @@ def _own_database(tmp_path, monkeypatch):
     monkeypatch.setenv("POSTURE_DB", str(tmp_path / "history.sqlite3"))
 
 
-def _app(mode: str | None = None, timeout: float = 60) -> AppTest:
+def _answer_red_flags(at: AppTest, yes: set[str], form: str = "safety_form") -> AppTest:
+    for q in RED_FLAGS:
+        at.radio(key=f"{form}_{q.id}").set_value("Yes" if q.id in yes else "No")
+    return at.button[0].click().run()
+
+
+def _app(mode: str | None = None, timeout: float = 60, screened: bool = True) -> AppTest:
+    """The dashboard in ``mode``; ``screened``: the red-flag screen answered 'No' first."""
     at = AppTest.from_file(APP, default_timeout=timeout).run()
     assert not at.exception, at.exception
+    if screened:
+        at = _answer_red_flags(at, set())
+        assert not at.exception, at.exception
     if mode is not None:
         at.sidebar.radio(key="mode").set_value(mode).run()
         assert not at.exception, at.exception
@@ -32,59 +42,90 @@ def _texts(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
+SCREEN_KEYS = [f"safety_form_{q.id}" for q in RED_FLAGS]
+MODES = ["Analyse a recording", "Self-check", "Clinic", "History"]
+EMERGENCY = [q.id for q in RED_FLAGS if q.urgency == "emergency"]
+
+
 def test_page_loads_with_privacy_note_and_modes():
     at = _app()
     assert "posture" in at.title[0].value
     assert any("never leave" in c.value for c in at.caption)
-    assert at.sidebar.radio(key="mode").options == [
-        "Analyse a recording",
-        "Self-check",
-        "Clinic",
-        "History",
-    ]
+    assert at.sidebar.radio(key="mode").options == MODES
     assert at.radio(key="up_source").options == ["Bundled sample", "Upload a video or photo"]
     assert at.button(key="up_go_sample").label == "Analyse sample"
 
 
-def _answer_red_flags(at: AppTest, yes: set[str]) -> AppTest:
-    for q in RED_FLAGS:
-        at.radio(key=f"rf_{q.id}").set_value("Yes" if q.id in yes else "No")
-    return at.button[0].click().run()
-
-
-def test_self_check_asks_red_flags_first():
-    at = _app("Self-check")
-    keys = [r.key for r in at.main.radio]
-    assert keys == [f"rf_{q.id}" for q in RED_FLAGS]  # nothing else is asked before them
-    assert not at.get("camera_input") and not at.get("file_uploader")
-
-
-@pytest.mark.parametrize("flag", [q.id for q in RED_FLAGS])
-def test_any_red_flag_stops_the_self_check_with_the_emergency_instruction(flag):
-    at = _answer_red_flags(_app("Self-check"), {flag})
+@pytest.mark.parametrize("mode", MODES)
+def test_every_mode_opens_on_the_red_flag_screen(mode):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.sidebar.radio(key="mode").set_value(mode).run()
     assert not at.exception
-    errors = " ".join(e.value for e in at.error)
-    assert "emergency" in errors.lower() and "9-1-1" in errors
-    assert "stopped" in _texts(at)
-    # No measurement, no questions, nothing reassuring.
-    assert not at.main.radio and not at.metric and not at.success
-    assert not at.get("file_uploader") and not at.get("camera_input")
-    # Reruns keep the stop (the page cannot be clicked past it).
-    at.run()
+    assert [h.value for h in at.header] == ["Safety questions"]
+    assert [r.key for r in at.main.radio] == SCREEN_KEYS  # nothing is asked or shown first
+    assert not at.metric and not at.get("file_uploader") and not at.get("camera_input")
+    assert not at.main.selectbox and not at.main.text_input  # no sample, no subject
+    assert [b.label for b in at.button] == ["Continue"]
+
+
+@pytest.mark.parametrize("flag", EMERGENCY)
+def test_an_emergency_flag_stops_every_mode_for_the_session(flag):
+    at = _answer_red_flags(AppTest.from_file(APP, default_timeout=60).run(), {flag})
+    assert not at.exception
+    for mode in MODES:
+        at.sidebar.radio(key="mode").set_value(mode).run()
+        errors = " ".join(e.value for e in at.error)
+        assert "emergency" in errors.lower() and "9-1-1" in errors, mode
+        assert "No measurement" in _texts(at) or "Nothing is measured" in _texts(at)
+        # No value, no question, nothing reassuring, and no button: not even "start over".
+        assert not at.main.radio and not at.metric and not at.success, mode
+        assert not at.button and not at.get("file_uploader") and not at.get("camera_input")
+    at.run()  # reruns keep the stop
     assert "9-1-1" in " ".join(e.value for e in at.error)
-    assert [b.label for b in at.button] == ["Start over"]
+
+
+def test_a_stop_cannot_be_answered_away_by_starting_over():
+    at = _answer_red_flags(AppTest.from_file(APP, default_timeout=60).run(), {EMERGENCY[0]})
+    # What "start over" did before: the self-check's keys cleared. The stop stays.
+    from app import view_selfcheck
+
+    for k in list(at.session_state.filtered_state):
+        if str(k).startswith(("sc_", "rf_")):
+            del at.session_state[k]
+    assert view_selfcheck.KEY == "sc"
+    at.sidebar.radio(key="mode").set_value("Self-check").run()
+    assert "9-1-1" in " ".join(e.value for e in at.error)
+    assert not at.main.radio
+
+
+@pytest.mark.parametrize(
+    ("flag", "words"),
+    [
+        ("history_of_cancer", "See a doctor within the next few days"),
+        ("blood_thinning_medicine", "Tell your physical therapist"),
+    ],
+)
+def test_a_later_flag_is_shown_above_every_page_and_the_check_goes_on(flag, words):
+    at = _answer_red_flags(AppTest.from_file(APP, default_timeout=60).run(), {flag})
+    for mode in MODES:
+        at.sidebar.radio(key="mode").set_value(mode).run()
+        assert not at.exception
+        assert any(words in w.value for w in at.warning), mode
+        assert not any("9-1-1" in e.value for e in at.error)
+    at.sidebar.radio(key="mode").set_value("Analyse a recording").run()
+    assert at.radio(key="up_source").options  # the page itself is there, under the banner
 
 
 def test_unanswered_red_flags_do_not_continue():
-    at = _app("Self-check")
-    at.radio(key=f"rf_{RED_FLAGS[0].id}").set_value("No")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.radio(key=SCREEN_KEYS[0]).set_value("No")
     at.button[0].click().run()
     assert "answer every question" in _texts(at)
-    assert [r.key for r in at.main.radio] == [f"rf_{q.id}" for q in RED_FLAGS]
+    assert [r.key for r in at.main.radio] == SCREEN_KEYS
 
 
 def test_no_red_flags_lead_to_symptoms_then_measurement():
-    at = _answer_red_flags(_app("Self-check"), set())
+    at = _app("Self-check")
     assert not at.error
     symptom_ids = [q.id for q in QUESTIONS if q.group in ("symptom", "history")]
     assert [r.key for r in at.main.radio] == [f"sc_q_{q}" for q in symptom_ids]
@@ -94,7 +135,34 @@ def test_no_red_flags_lead_to_symptoms_then_measurement():
     assert not at.exception
     assert at.radio(key="sc_how").options == ["Live webcam (guided)", "Upload a recording instead"]
     assert at.session_state["sc_answers"]["stress"] == "yes"
-    assert at.session_state["sc_answers"]["sudden_severe_headache"] == "no"
+    assert at.session_state["safety_answers"]["sudden_severe_headache"] == "no"
+
+
+def test_clinic_with_the_therapist_asking_records_the_answers_per_subject(monkeypatch):
+    monkeypatch.setenv("POSTURE_RED_FLAGS", "therapist")
+    at = _app("Clinic", screened=False)
+    assert not at.header or at.header[0].value == "Clinic"  # no patient screen in front
+    at.text_input(key="cl_new_id").input("P-9")
+    at.button[0].click().run()
+    form = "cl_red_flags_P-9"
+    assert [r.key for r in at.main.radio] == [f"{form}_{q.id}" for q in RED_FLAGS]
+    assert not at.get("radio") or not any(r.key == "cl_how" for r in at.radio)
+    at = _answer_red_flags(at, {"neck_instability_risk"}, form)
+    assert not at.exception
+    assert at.radio(key="cl_how").options  # measuring comes after the screen
+    assert at.session_state["safety_subject_answers_P-9"]["neck_instability_risk"] == "yes"
+    assert not any(r.key.startswith(form) for r in at.main.radio)  # never asked again
+
+
+def test_clinic_with_the_therapist_asking_stops_on_an_emergency(monkeypatch):
+    monkeypatch.setenv("POSTURE_RED_FLAGS", "therapist")
+    at = _app("Clinic", screened=False)
+    at.text_input(key="cl_new_id").input("P-10")
+    at.button[0].click().run()
+    at = _answer_red_flags(at, {"numbness_or_weakness"}, "cl_red_flags_P-10")
+    assert "numbness" in " ".join(e.value for e in at.error)
+    assert "No measurement is taken" in _texts(at)
+    assert not any(r.key == "cl_how" for r in at.radio)
 
 
 def test_clinic_adds_a_subject_and_history_deletes_it():
@@ -169,7 +237,7 @@ def test_clinic_live_protocol_uses_the_chosen_camera_profile(tmp_path, monkeypat
 
 def test_self_check_offers_a_stored_camera_profile_for_the_live_protocol(tmp_path, monkeypatch):
     _camera_profile(tmp_path, monkeypatch)
-    at = _answer_red_flags(_app("Self-check"), set())
+    at = _app("Self-check")
     at.button[0].click().run()  # symptoms: all optional
     assert not at.exception
     at.selectbox(key="sc_cam").set_value("desk").run()

@@ -242,16 +242,43 @@ def test_input_and_camera_together_are_refused(tmp_path):
 
 def test_findings_and_answers_are_in_the_report(tmp_path):
     img = _save_rgb(tmp_path / "p.png", person_image())
-    (tmp_path / "answers.json").write_text(json.dumps({"headache_after_head_injury": "yes"}))
+    answers = {"history_of_cancer": "yes", "sudden_severe_headache": "no"}
+    (tmp_path / "answers.json").write_text(json.dumps(answers))
     result = run_cli(
         "analyze", str(img), "--json", "r.json", "--answers", "answers.json", "--age", "40",
-        "--quiet", cwd=tmp_path,
+        cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     report = json.loads((tmp_path / "r.json").read_text())
-    assert report["questionnaire"]["headache_after_head_injury"] == "yes"
-    # A red flag comes first and alone: no reassuring result is shown.
-    assert {f["severity"] for f in report["findings"]} == {"emergency"}
+    assert report["questionnaire"]["history_of_cancer"] == "yes"
+    assert report["findings"][0]["id"] == "red_flag.doctor_soon"
+    # The red flag is printed before any measured value.
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("IMPORTANT: ") and "See a doctor" in lines[0], lines[:3]
+    assert lines.index("Posture:") > 0
+
+
+@pytest.mark.parametrize("input_kind", ["photo", "video", "missing file"])
+def test_an_emergency_red_flag_prints_no_measurement_and_writes_nothing(tmp_path, input_kind):
+    """With an emergency sign in --answers nothing is analysed: the emergency instruction is
+    all that is printed, whatever the input (even one that would be refused), exit 4."""
+    inputs = {
+        "photo": lambda: str(_save_rgb(tmp_path / "p.png", person_image())),
+        "video": lambda: str(_upright_person_video(tmp_path)),
+        "missing file": lambda: str(tmp_path / "nowhere.mp4"),
+    }
+    (tmp_path / "answers.json").write_text(json.dumps({"trouble_speaking_or_swallowing": "yes"}))
+    result = run_cli(
+        "analyze", inputs[input_kind](), "--json", "r.json", "--csv", "r.csv",
+        "--answers", "answers.json", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 4, result.stderr
+    out = result.stdout
+    assert out.startswith("EMERGENCY: ") and "9-1-1" in out and "trouble speaking" in out
+    assert "deg" not in out and "Posture" not in out and "Range of motion" not in out
+    assert result.stderr.strip().startswith("posture: stopped before measuring")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "r.json").exists() and not (tmp_path / "r.csv").exists()
 
 
 @pytest.mark.parametrize(

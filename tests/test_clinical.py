@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from posture.clinical import (
+    QUESTIONS,
     FrtResult,
     Questionnaire,
     asymmetry,
@@ -24,6 +25,7 @@ from posture.clinical import (
 from posture.clinical import findings as findings_module
 from posture.clinical.change import compare_reports
 from posture.clinical.norms import norms_table
+from posture.clinical.questionnaire import QUESTIONS_BY_ID
 from posture.measures import ROM_KEYS
 
 ROM_NONE: dict[str, float | None] = dict.fromkeys(ROM_KEYS)
@@ -296,13 +298,8 @@ def test_every_finding_has_the_contract_keys() -> None:
             assert set(e) == {"metric", "value", "reference"}
 
 
-RED_FLAG_IDS = [
-    "headache_progressively_worse",
-    "sudden_severe_headache",
-    "headache_with_fever_stiff_neck_or_rash",
-    "headache_after_head_injury",
-    "vision_problems_or_severe_dizziness",
-]
+RED_FLAG_IDS = [q.id for q in QUESTIONS if q.urgency == "emergency"]
+ALL_RED_FLAG_IDS = [q.id for q in QUESTIONS if q.group == "red_flag"]
 
 
 @pytest.mark.parametrize("flag", RED_FLAG_IDS)
@@ -336,13 +333,60 @@ def test_red_flag_takes_precedence_over_could_not_measure() -> None:
 
 
 def test_several_red_flags_make_one_emergency_finding_listing_all() -> None:
-    out = build_findings(SAMPLE, Questionnaire(**dict.fromkeys(RED_FLAG_IDS, "yes")))
-    assert len(out) == 1 and len(out[0]["evidence"]) == 5
+    out = build_findings(SAMPLE, Questionnaire(**dict.fromkeys(ALL_RED_FLAG_IDS, "yes")))
+    assert len(out) == 1 and len(out[0]["evidence"]) == len(RED_FLAG_IDS)  # emergency ones
 
 
 def test_red_flags_all_no_drop_the_reminder() -> None:
+    out = by_id(build_findings(SAMPLE, Questionnaire(**dict.fromkeys(ALL_RED_FLAG_IDS, "no"))))
+    assert not [k for k in out if k.startswith("red_flag")]
+
+
+def test_some_red_flags_unanswered_keep_the_reminder() -> None:
     out = by_id(build_findings(SAMPLE, Questionnaire(**dict.fromkeys(RED_FLAG_IDS, "no"))))
-    assert "red_flags_reminder" not in out and "red_flag" not in out
+    assert "red_flags_reminder" in out
+
+
+@pytest.mark.parametrize(
+    ("flag", "finding_id", "words"),
+    [
+        ("history_of_cancer", "red_flag.doctor_soon", "See a doctor within the next few days"),
+        ("new_headache_after_50", "red_flag.doctor_soon", "See a doctor within"),
+        ("blood_thinning_medicine", "red_flag.tell_therapist", "Tell your physical therapist"),
+        ("frequent_painkillers", "red_flag.tell_therapist", "Tell your physical therapist"),
+    ],
+)
+def test_a_later_red_flag_comes_first_and_the_measurement_findings_follow(
+    flag: str, finding_id: str, words: str
+) -> None:
+    out = build_findings(SAMPLE, Questionnaire(**{flag: "yes"}))
+    assert out[0]["id"] == finding_id and words in out[0]["patient_text"]
+    assert out[0]["stop_self_check"] is False and out[0]["severity"] == "attention"
+    assert out[0]["evidence"] == [
+        {
+            "metric": f"answer.{flag}",
+            "value": "yes",
+            "reference": "; ".join(QUESTIONS_BY_ID[flag].sources),
+        }
+    ]
+    assert "cva" in by_id(out)  # the measurement findings are still there, after it
+    assert not any(f["severity"] == "emergency" for f in out)
+
+
+def test_an_emergency_flag_hides_the_later_ones_too() -> None:
+    answers = Questionnaire(history_of_cancer="yes", trouble_speaking_or_swallowing="yes")
+    out = build_findings(SAMPLE, answers)
+    assert [f["id"] for f in out] == ["red_flag"]
+    assert [e["metric"] for e in out[0]["evidence"]] == ["answer.trouble_speaking_or_swallowing"]
+
+
+def test_later_flags_of_both_kinds_give_one_finding_each_most_urgent_first() -> None:
+    answers = Questionnaire(
+        blood_thinning_medicine="yes", history_of_cancer="yes", weight_loss_or_night_sweats="yes"
+    )
+    out = build_findings(SAMPLE, answers)
+    assert [f["id"] for f in out[:2]] == ["red_flag.doctor_soon", "red_flag.tell_therapist"]
+    assert len(out[0]["evidence"]) == 2 and len(out[1]["evidence"]) == 1
 
 
 # -- missing and bad data -----------------------------------------------------------------------

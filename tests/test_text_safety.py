@@ -175,6 +175,9 @@ def test_a_hostile_subject_id_is_shown_as_text(tmp_path, monkeypatch):
     monkeypatch.setenv("POSTURE_DB", str(tmp_path / "history.sqlite3"))
     app = Path(__file__).resolve().parent.parent / "app" / "streamlit_app.py"
     at = AppTest.from_file(str(app), default_timeout=60).run()
+    from tests.test_app import _answer_red_flags
+
+    at = _answer_red_flags(at, set())  # the red-flag screen comes first
     at.sidebar.radio(key="mode").set_value("Clinic").run()
     sid = "**P1**<img src=x onerror=alert(1)>$x$"
     at.text_input(key="cl_new_id").input(sid)

@@ -583,9 +583,10 @@ def _red_flag_reminder() -> dict[str, Any]:
         "info",
         [],
         "Get emergency care now (call your local emergency number, 9-1-1 in the US) for any "
-        "of these: a sudden severe headache, headaches getting worse over time, a headache "
+        "of these: a sudden severe headache, headaches getting steadily worse, a headache "
         "with high fever, stiff neck or rash, a headache that started after a head injury, "
-        "problems with vision or severe dizziness.",
+        "new double vision, loss of sight or severe dizziness, new numbness or weakness, "
+        "trouble speaking or swallowing, or sudden falls.",
         "Red-flag questions not (fully) answered for this analysis.",
         ("seed",),
     )
@@ -691,9 +692,11 @@ def build_findings(
 ) -> list[dict[str, Any]]:
     """Findings for a report dict (measurement contract v1) and optional answers.
 
-    A red flag answered 'yes' returns ONLY the red-flag finding: no measurement result, and
-    nothing reassuring, is shown. A null metric yields no claim; a recording with too few
-    measured frames yields one 'could_not_measure' finding instead of camera-based claims.
+    An emergency red flag answered 'yes' returns ONLY the red-flag finding: no measurement
+    result, and nothing reassuring, is shown. The other red flags (see a doctor within days,
+    tell the therapist) come first, before the measurement findings. A null metric yields
+    no claim; a recording with too few measured frames yields one 'could_not_measure'
+    finding instead of camera-based claims.
 
     Example:
         >>> report = {"quality": {"valid_frame_fraction": 1.0}, "summary": {"cva_deg": 44.0,
@@ -701,10 +704,10 @@ def build_findings(
         >>> [f["id"] for f in build_findings(report)][:4]
         ['cva', 'rom.rotation_left', 'rom.rotation_right', 'asymmetry.rotation']
     """
-    emergency = red_flag_findings(answers)
-    if emergency:
-        return emergency
-    out: list[dict[str, Any]] = []
+    red_flags = red_flag_findings(answers)
+    if any(f["severity"] == "emergency" for f in red_flags):
+        return red_flags
+    out: list[dict[str, Any]] = list(red_flags)  # see a doctor / tell the therapist: first
     camera_ok = measurable(report)
     cva: Classification | None = None
     rom: dict[str, Classification] = {}

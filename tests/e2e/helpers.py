@@ -3,6 +3,7 @@ chromium's settings, a `streamlit run` server on a free port, Playwright page he
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import time
@@ -63,9 +64,11 @@ def streamlit_server(
                 proc.kill()
 
 
-def choose_mode(page, mode: str) -> None:
+def choose_mode(page, mode: str, heading_text: str | None = None) -> None:
+    """Pick ``mode`` in the sidebar and wait for its page: the heading ``heading_text``
+    (the mode's own name unless given: "Safety questions" before the red-flag screen)."""
     radio = page.locator('[data-testid="stSidebar"] [data-testid="stRadio"] label')
-    heading = page.get_by_role("heading", name=mode, exact=True).first
+    heading = page.get_by_role("heading", name=heading_text or mode, exact=True).first
     for _ in range(6):  # a click before the page is fully live can be lost: click again
         radio.filter(has_text=mode).click()
         try:
@@ -77,8 +80,11 @@ def choose_mode(page, mode: str) -> None:
 
 
 def answer_radio(page, question: str, answer: str) -> None:
+    """Click the option ``answer`` of the radio ``question``. The option's whole text must
+    match: a substring would also find the question's own label ("not" holds "No")."""
     group = page.locator('[data-testid="stRadio"]').filter(has_text=question)
-    group.locator("label").filter(has_text=answer).first.click()
+    option = re.compile(rf"^\s*{re.escape(answer)}\s*$")
+    group.locator('[role="radiogroup"] label').filter(has_text=option).first.click()
 
 
 def shot(page, folder: Path, name: str) -> None:
@@ -121,3 +127,19 @@ def sample_still(video: str, out: Path, index: int = 0) -> Path:
                 frame.to_image().save(out)
                 return out
     raise AssertionError(f"{video} has fewer than {index + 1} frames")
+
+
+def red_flag_questions() -> list:
+    from posture.clinical.red_flags import RED_FLAG_QUESTIONS
+
+    return list(RED_FLAG_QUESTIONS)
+
+
+def pass_safety_screen(page, yes: tuple[str, ...] = ()) -> None:
+    """Answer the red-flag screen (every mode's first page): 'Yes' to the question ids in
+    ``yes``, 'No' to the rest, then Continue; waits until the screen has gone."""
+    page.get_by_role("heading", name="Safety questions").wait_for(timeout=60_000)
+    for q in red_flag_questions():
+        answer_radio(page, q.text, "Yes" if q.id in yes else "No")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name="Safety questions").wait_for(state="detached", timeout=60_000)

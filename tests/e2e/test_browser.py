@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 
 from posture.clinical import QUESTIONS
-from tests.e2e.conftest import ROOT
-from tests.e2e.helpers import answer_radio, choose_mode, shot, upload, wait_idle
+from tests.e2e.conftest import ROOT, launch
+from tests.e2e.helpers import answer_radio, choose_mode, pass_safety_screen, shot, upload, wait_idle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SAMPLES = ROOT / "sample_videos"
 RED_FLAGS = [q for q in QUESTIONS if q.group == "red_flag"]
+MODES = ["Analyse a recording", "Self-check", "Clinic", "History"]
 
 
 def _download(page, label: str, folder: Path) -> Path:
@@ -51,6 +52,7 @@ def test_upload_a_sample_video_gives_results_and_downloads(
     """Its own analysis on purpose (the dashboard server's); the report downloaded must
     carry the library's numbers for this clip (``rom_full_range_report``: 12 s, a full
     turn each way)."""
+    pass_safety_screen(page)
     shot(page, artifacts, "01-upload-start")
     upload(page, SAMPLES / "rom_full_range.mp4")
     page.get_by_role("button", name="Analyse", exact=True).click()
@@ -85,6 +87,7 @@ def test_upload_a_sample_video_gives_results_and_downloads(
 
 
 def test_wrong_file_type_is_refused_and_the_page_keeps_working(page, artifacts, tmp_path):
+    pass_safety_screen(page)
     bad = tmp_path / "notes.txt"
     bad.write_text("not a video")
     upload(page, bad)
@@ -98,30 +101,57 @@ def test_wrong_file_type_is_refused_and_the_page_keeps_working(page, artifacts, 
     page.locator('[data-testid="stAlertContentError"]').first.wait_for(timeout=60_000)
     shot(page, artifacts, "04-upload-corrupt-file")
     choose_mode(page, "Self-check")  # still working
-    page.get_by_text(RED_FLAGS[0].text).wait_for(timeout=30_000)
+    first_symptom = next(q for q in QUESTIONS if q.group == "symptom")
+    page.get_by_text(first_symptom.text).wait_for(timeout=30_000)
 
 
-def test_red_flag_answer_stops_the_self_check(page, artifacts):
-    choose_mode(page, "Self-check")
+def test_the_red_flag_screen_is_the_first_screen_of_every_mode(
+    playwright_instance, server, artifacts
+):
+    """A new browser session, in each mode: the safety questions and nothing else."""
+    browser = launch(playwright_instance)
+    try:
+        for i, mode in enumerate(MODES):
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            page = context.new_page()
+            page.goto(server)
+            page.get_by_text("posture: neck posture and range of motion").wait_for(timeout=60_000)
+            choose_mode(page, mode, "Safety questions")
+            page.get_by_text(RED_FLAGS[-1].text).wait_for(timeout=30_000)
+            wait_idle(page)
+            main = page.locator('[data-testid="stMain"]').inner_text()
+            assert all(q.text in main for q in RED_FLAGS), mode
+            for later in ("Analyse sample", "Results", "Pseudonymous id", "Subject", "START"):
+                assert later not in main, (mode, later)
+            shot(page, artifacts, f"00-first-screen-{i + 1}-{mode.lower().replace(' ', '-')}")
+            context.close()
+    finally:
+        browser.close()
+
+
+def test_red_flag_answer_stops_every_mode(page, artifacts):
+    emergency = next(q for q in RED_FLAGS if q.id == "numbness_or_weakness")
     for q in RED_FLAGS:
-        answer_radio(page, q.text, "Yes" if q is RED_FLAGS[1] else "No")
-    shot(page, artifacts, "05-selfcheck-red-flags")
+        answer_radio(page, q.text, "Yes" if q is emergency else "No")
+    shot(page, artifacts, "05-red-flag-screen-answered")
     page.get_by_role("button", name="Continue").click()
-    # The stop page's own sentence (9-1-1 can be on the question page too, under load the
-    # rerun after Continue may not have arrived yet).
-    page.get_by_text("The self-check has stopped").first.wait_for(timeout=60_000)
+    page.get_by_role("heading", name="Get emergency care now").wait_for(timeout=60_000)
     wait_idle(page)
-    body = page.locator("body").inner_text()
-    assert "9-1-1" in body
-    assert "emergency" in body.lower() and "stopped" in body
-    assert "Continue to the measurement" not in body and "START" not in body
-    shot(page, artifacts, "06-selfcheck-stopped")
+    shot(page, artifacts, "06-red-flag-stop")
+    for mode in MODES:  # no mode gets past it in this session, and nothing can be redone
+        choose_mode(page, mode, "Get emergency care now")
+        wait_idle(page)
+        main = page.locator('[data-testid="stMain"]').inner_text()
+        assert "9-1-1" in main and "numbness" in main, mode
+        assert "Continue" not in main and "Start over" not in main and "START" not in main
+        assert page.locator('[data-testid="stMain"] button').count() == 0, mode
 
 
 def test_clinic_side_photo_saved_to_history(page, artifacts, tmp_path, server_db):
     """What is saved is what was measured: the history's values are the report's, the
     report the history page gives back is the one shown, and both match an analysis of
-    the same photo here."""
+    the same photo here; the red-flag answers are saved with the session."""
+    pass_safety_screen(page, yes=("blood_thinning_medicine",))
     import av
 
     from posture.pipeline import analyze
@@ -158,9 +188,14 @@ def test_clinic_side_photo_saved_to_history(page, artifacts, tmp_path, server_db
     try:
         rows = store.history("P-001")
         saved_report = store.report(rows[0]["session_id"]) if rows else None
+        saved_answers = store.answers(rows[0]["session_id"]) if rows else {}
     finally:
         store.close()
     assert len(rows) == 1 and rows[0]["mode"] == "clinic"
+    assert saved_answers["blood_thinning_medicine"] == "yes"  # the screen's answers
+    assert saved_answers["sudden_severe_headache"] == "no" and len(saved_answers) == len(RED_FLAGS)
+    assert shown["questionnaire"]["blood_thinning_medicine"] == "yes"
+    assert shown["findings"][0]["id"] == "red_flag.tell_therapist"  # first, before the values
     assert {k: rows[0][k] for k in expected} == expected
     assert saved_report == given_back
     assert given_back["summary"] == summary and given_back["frames"] == shown["frames"]

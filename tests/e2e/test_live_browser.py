@@ -11,13 +11,11 @@ import re
 
 import pytest
 
-from posture.clinical import QUESTIONS
 from tests.e2e.conftest import ROOT, launch
 from tests.e2e.fake_camera import fake_camera_args, make_y4m
-from tests.e2e.helpers import answer_radio, choose_mode, shot, wait_idle
+from tests.e2e.helpers import choose_mode, pass_safety_screen, shot, wait_idle
 
 SAMPLES = ROOT / "sample_videos"
-RED_FLAGS = [q for q in QUESTIONS if q.group == "red_flag"]
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -29,10 +27,8 @@ def test_live_webcam_protocol_with_a_fake_camera(playwright_instance, server, ar
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
         page.goto(server)
         page.get_by_text("posture: neck posture and range of motion").wait_for(timeout=60_000)
+        pass_safety_screen(page)
         choose_mode(page, "Self-check")
-        for q in RED_FLAGS:
-            answer_radio(page, q.text, "No")
-        page.get_by_role("button", name="Continue").click()
         page.get_by_role("button", name="Continue to the measurement").click()
         frame = page.frame_locator('iframe[title*="webrtc"]').first
         frame.get_by_role("button", name="START").click(timeout=60_000)

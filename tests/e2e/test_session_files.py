@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import launch
-from tests.e2e.helpers import free_port, sample_still, streamlit_server, upload, wait_idle
+from tests.e2e.helpers import (
+    free_port,
+    pass_safety_screen,
+    sample_still,
+    streamlit_server,
+    upload,
+    wait_idle,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -33,6 +40,7 @@ def _analyse(browser, url: str, photo: Path):
     page = context.new_page()
     page.goto(url)
     page.get_by_text("posture: neck posture and range of motion").wait_for(timeout=60_000)
+    pass_safety_screen(page)
     upload(page, photo)
     page.get_by_role("button", name="Analyse", exact=True).click()
     page.get_by_role("heading", name="Results").wait_for(timeout=180_000)

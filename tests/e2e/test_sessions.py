@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import launch
-from tests.e2e.helpers import sample_still, upload, wait_idle
+from tests.e2e.helpers import pass_safety_screen, sample_still, upload, wait_idle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -22,6 +22,7 @@ def test_two_sessions_analysing_at_once_see_only_their_own_results(
         page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
         page.goto(server)
         page.get_by_text("posture: neck posture and range of motion").wait_for(timeout=60_000)
+        pass_safety_screen(page)
         upload(page, photo)
         page.get_by_role("button", name="Analyse", exact=True).wait_for(timeout=30_000)
         pages.append(page)
