@@ -10,20 +10,31 @@ import plotly.graph_objects as go
 from posture.clinical import Change, rom_norm
 from posture.export.figures import plotted_angle_keys
 from posture.export.keyframes import key_moments
-from posture.measures import DESCRIPTIONS, FRAME_ANGLE_LABELS, ROM_BY_KEY, ROM_KEYS, ROM_LABELS
+from posture.measures import (
+    DESCRIPTIONS,
+    FRAME_ANGLE_LABELS,
+    PATIENT_FRAME_ANGLE_LABELS,
+    ROM_BY_KEY,
+    ROM_KEYS,
+    Audience,
+    rom_labels,
+)
 
 _LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "height": 340}
 
 
 def rom_vs_norms(
-    report: Mapping[str, Any], age_years: int | None = None, sex: str | None = None
+    report: Mapping[str, Any],
+    age_years: int | None = None,
+    sex: str | None = None,
+    audience: Audience = "clinician",
 ) -> go.Figure | None:
     """Measured ROM per direction (bars) against the reference and the 'reduced' threshold."""
     rom = (report.get("summary") or {}).get("rom") or {}
     bounded = (report.get("summary") or {}).get("rom_at_least") or []
     if not any(rom.get(k) is not None for k in ROM_KEYS):
         return None
-    labels = [ROM_LABELS[k] for k in ROM_KEYS]
+    labels = [rom_labels(audience)[k] for k in ROM_KEYS]
     norms = [rom_norm(k, age_years, sex) for k in ROM_KEYS]
     fig = go.Figure()
     fig.add_bar(
@@ -59,8 +70,11 @@ def rom_vs_norms(
     return fig
 
 
-def angles_over_time(report: Mapping[str, Any]) -> go.Figure | None:
+def angles_over_time(
+    report: Mapping[str, Any], audience: Audience = "clinician"
+) -> go.Figure | None:
     """Head angles (and CVA) against time, each movement's peak marked."""
+    names = PATIENT_FRAME_ANGLE_LABELS if audience == "patient" else FRAME_ANGLE_LABELS
     keys = plotted_angle_keys(report)
     if not keys:
         return None
@@ -68,14 +82,14 @@ def angles_over_time(report: Mapping[str, Any]) -> go.Figure | None:
     t = [f["t"] for f in frames]
     fig = go.Figure()
     for k in keys:
-        fig.add_scatter(x=t, y=[f.get(k) for f in frames], mode="lines", name=FRAME_ANGLE_LABELS[k])
+        fig.add_scatter(x=t, y=[f.get(k) for f in frames], mode="lines", name=names[k])
     by_t = {f["t"]: f for f in frames}
     peaks = [m for m in key_moments(report) if m.key in ROM_BY_KEY]
     if peaks:
         fig.add_scatter(
             x=[m.t_s for m in peaks],
             y=[by_t.get(m.t_s, {}).get(ROM_BY_KEY[m.key].angle) for m in peaks],
-            mode="markers+text", name="peaks", text=[ROM_LABELS[m.key] for m in peaks],
+            mode="markers+text", name="peaks", text=[rom_labels(audience)[m.key] for m in peaks],
             textposition="top center", marker={"size": 10, "symbol": "diamond", "color": "black"},
         )  # fmt: skip
     neutral = report.get("neutral") or {}

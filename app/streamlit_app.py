@@ -16,7 +16,15 @@ if str(ROOT) not in sys.path:  # `streamlit run app/streamlit_app.py` puts only 
 
 import streamlit as st  # noqa: E402
 
-from app import auth, safety, view_clinic, view_history, view_selfcheck, view_upload  # noqa: E402
+from app import (  # noqa: E402
+    auth,
+    safety,
+    view_clinic,
+    view_history,
+    view_learn,
+    view_selfcheck,
+    view_upload,
+)
 from posture.clinical import DISCLAIMER  # noqa: E402
 
 MODES = {
@@ -24,6 +32,7 @@ MODES = {
     "Self-check": view_selfcheck.render,
     "Clinic": view_clinic.render,
     "History": view_history.render,
+    view_learn.MODE: view_learn.render,
 }
 
 

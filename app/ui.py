@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import streamlit as st
 
@@ -19,9 +19,7 @@ from app.session_files import scratch_folder, session_folder
 from posture.clinical import DISCLAIMER, classify_cva
 from posture.errors import PostureError
 from posture.io.text_safety import escape_markdown
-from posture.measures import ROM_LABELS
-
-Audience = Literal["patient", "clinician"]
+from posture.measures import Audience, posture_labels, rom_labels
 
 
 class StreamlitProgress:
@@ -110,31 +108,48 @@ def _deg(v: float | None) -> str:
     return "—" if v is None else f"{v:.1f}°"
 
 
-def posture_card(report: dict[str, Any]) -> None:
+# What each posture value means, in the audience's words (the card's help).
+_POSTURE_HELP = {
+    "patient": {
+        "cva_deg": "Seen from the side: the angle between your ear, the base of your neck and "
+        "the horizontal. The smaller it is, the further forward your head sits.",
+        "head_tilt_deg": "Seen from the front: how far your head tips toward one shoulder.",
+        "shoulder_tilt_deg": "Seen from the front: how much lower one shoulder sits.",
+    },
+    "clinician": {
+        "cva_deg": "Side view: C7 to tragus vs horizontal; smaller = head further forward.",
+        "head_tilt_deg": "+ = left eye lower",
+        "shoulder_tilt_deg": "+ = left shoulder lower",
+    },
+}
+
+
+def posture_card(report: dict[str, Any], audience: Audience = "clinician") -> None:
     summary = report["summary"]
+    labels, helps = posture_labels(audience), _POSTURE_HELP[audience]
     st.markdown("#### Posture")
     c1, c2, c3 = st.columns(3)
     cva = summary.get("cva_deg")
     cls = classify_cva(cva)
-    c1.metric(
-        "Craniovertebral angle",
-        _deg(cva),
-        help="Side view: C7 to ear vs horizontal; smaller = head further forward.",
-    )
+    c1.metric(labels["cva_deg"], _deg(cva), help=helps["cva_deg"])
     if cls is not None:
         c1.caption(f"{cls.label} (upright ≥ 50°)")
     elif cva is None:
         c1.caption("needs a side view")
-    c2.metric("Head tilt", _deg(summary.get("head_tilt_deg")), help="+ = left eye lower")
-    c3.metric("Shoulder tilt", _deg(summary.get("shoulder_tilt_deg")), help="+ = left lower")
+    for col, key in ((c2, "head_tilt_deg"), (c3, "shoulder_tilt_deg")):
+        col.metric(labels[key], _deg(summary.get(key)), help=helps[key])
 
 
-def rom_metrics(report: dict[str, Any]) -> None:
+def rom_metrics(report: dict[str, Any], audience: Audience = "clinician") -> None:
     rom = report["summary"]["rom"]
     bounded = report["summary"].get("rom_at_least") or []
-    st.markdown("#### Range of motion (from neutral)")
+    st.markdown(
+        "#### How far your neck moves (from your resting position)"
+        if audience == "patient"
+        else "#### Range of motion (from neutral)"
+    )
     cols = st.columns(3)
-    for i, (key, label) in enumerate(ROM_LABELS.items()):
+    for i, (key, label) in enumerate(rom_labels(audience).items()):
         v = rom.get(key)
         text = "not performed" if v is None else f"{v:.1f}°"
         if v is not None and key in bounded:
@@ -233,18 +248,22 @@ def results_view(
     red_flags_view(report, audience)  # before any value
     if any(f["severity"] == "emergency" for f in report.get("findings") or []):
         return  # an emergency red flag: nothing else is shown
-    posture_card(report)
+    posture_card(report, audience)
     if result.is_video:
-        rom_metrics(report)
-        fig = charts.rom_vs_norms(report, age_years, sex)
+        rom_metrics(report, audience)
+        fig = charts.rom_vs_norms(report, age_years, sex, audience)
         if fig is not None:
             st.plotly_chart(fig, key=f"{key}_rom_chart")
-        fig = charts.angles_over_time(report)
+        fig = charts.angles_over_time(report, audience)
         if fig is not None:
             st.plotly_chart(fig, key=f"{key}_angles_chart")
     for w in q["warnings"]:
         st.warning(escape_markdown(w))  # may name a camera profile or a file
     findings_view(report, audience)
+    if audience == "patient":
+        from app import view_learn
+
+        view_learn.link(key)
     key_frames_view(result)
     if result.annotated is not None and result.annotated.exists():
         with st.expander("Annotated " + ("video" if result.is_video else "photo")):

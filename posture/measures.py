@@ -27,13 +27,15 @@ class Measure:
 
     Attributes:
         key: its key in the report (``summary`` or ``summary.rom``).
-        label: its heading in tables, charts and the PDF.
+        label: its heading in tables, charts and the PDF for clinicians (technical).
         description: how a sentence names it (findings).
+        patient_label: its heading on patient pages and the patient PDF (plain words).
     """
 
     key: str
     label: str
     description: str
+    patient_label: str
 
 
 @dataclass(frozen=True)
@@ -55,26 +57,37 @@ class RomDirection(Measure):
 
 
 POSTURE_MEASURES: tuple[Measure, ...] = (
-    Measure("cva_deg", "Craniovertebral angle", "craniovertebral angle (CVA)"),
-    Measure("head_tilt_deg", "Head tilt (+ = left eye lower)", "head tilt"),
-    Measure("shoulder_tilt_deg", "Shoulder tilt (+ = left shoulder lower)", "shoulder tilt"),
-)
+    Measure("cva_deg", "Craniovertebral angle", "craniovertebral angle (CVA)",
+            "How far your head sits forward"),
+    Measure("head_tilt_deg", "Head tilt (+ = left eye lower)", "head tilt",
+            "Head tipped to one side"),
+    Measure("shoulder_tilt_deg", "Shoulder tilt (+ = left shoulder lower)", "shoulder tilt",
+            "One shoulder lower than the other"),
+)  # fmt: skip
 
 ROM_DIRECTIONS: tuple[RomDirection, ...] = (
     RomDirection("rotation_left_deg", "Rotation left", "turning the head to the left",
+                 "Turning your head to the left",
                  "head_rotation_deg", 1.0, "rotation", "Turning the head to the left"),
     RomDirection("rotation_right_deg", "Rotation right", "turning the head to the right",
+                 "Turning your head to the right",
                  "head_rotation_deg", -1.0, "rotation", "Turning the head to the right"),
     RomDirection("flexion_deg", "Flexion", "bending the head forward (chin to chest)",
+                 "Bending your head forward",
                  "head_flexion_deg", 1.0, "flexion", "Bending the head forward"),
     RomDirection("extension_deg", "Extension", "bending the head back",
+                 "Bending your head back",
                  "head_flexion_deg", -1.0, "extension", "Bending the head back"),
     RomDirection("lateral_flexion_left_deg", "Lateral flexion left",
-                 "tilting the head toward the left shoulder", "head_lateral_flexion_deg", 1.0,
-                 "lateral_flexion", "Tilting the head to the left"),
+                 "tilting the head toward the left shoulder",
+                 "Tilting your head to the left",
+                 "head_lateral_flexion_deg", 1.0, "lateral_flexion",
+                 "Tilting the head to the left"),
     RomDirection("lateral_flexion_right_deg", "Lateral flexion right",
-                 "tilting the head toward the right shoulder", "head_lateral_flexion_deg", -1.0,
-                 "lateral_flexion", "Tilting the head to the right"),
+                 "tilting the head toward the right shoulder",
+                 "Tilting your head to the right",
+                 "head_lateral_flexion_deg", -1.0, "lateral_flexion",
+                 "Tilting the head to the right"),
 )  # fmt: skip
 
 
@@ -92,12 +105,31 @@ ANGLE_DIRECTIONS: dict[str, tuple[RomKey, RomKey]] = {
 }
 ROM_LABELS: dict[str, str] = {d.key: d.label for d in ROM_DIRECTIONS}
 POSTURE_LABELS: dict[str, str] = {m.key: m.label for m in POSTURE_MEASURES}
+Audience = Literal["patient", "clinician"]
+
+
+def rom_labels(audience: Audience) -> dict[str, str]:
+    """Each direction's heading: plain words for patients, technical for clinicians."""
+    return {d.key: d.patient_label if audience == "patient" else d.label for d in ROM_DIRECTIONS}
+
+
+def posture_labels(audience: Audience) -> dict[str, str]:
+    """Each posture value's heading: plain words for patients, technical for clinicians."""
+    return {m.key: m.patient_label if audience == "patient" else m.label for m in POSTURE_MEASURES}
+
+
 # Per-frame angles as charts label them (the head angles' sign convention in the label).
 FRAME_ANGLE_LABELS: dict[str, str] = {
     "head_rotation_deg": "Rotation (+ left)",
     "head_flexion_deg": "Flexion (+ chin to chest)",
     "head_lateral_flexion_deg": "Lateral flexion (+ left ear down)",
     "cva_deg": POSTURE_LABELS["cva_deg"],
+}
+PATIENT_FRAME_ANGLE_LABELS: dict[str, str] = {
+    "head_rotation_deg": "Turning (up = to the left)",
+    "head_flexion_deg": "Bending (up = forward)",
+    "head_lateral_flexion_deg": "Tilting (up = to the left)",
+    "cva_deg": "How far your head sits forward (lower = further)",
 }
 # Movements measured on both sides: movement -> (left direction, right direction).
 SIDE_PAIRS: dict[str, tuple[RomKey, RomKey]] = {

@@ -43,7 +43,7 @@ def _texts(at: AppTest) -> str:
 
 
 SCREEN_KEYS = [f"safety_form_{q.id}" for q in RED_FLAGS]
-MODES = ["Analyse a recording", "Self-check", "Clinic", "History"]
+MODES = ["Analyse a recording", "Self-check", "Clinic", "History", "Learn about neck headaches"]
 EMERGENCY = [q.id for q in RED_FLAGS if q.urgency == "emergency"]
 
 
@@ -114,6 +114,22 @@ def test_a_later_flag_is_shown_above_every_page_and_the_check_goes_on(flag, word
         assert not any("9-1-1" in e.value for e in at.error)
     at.sidebar.radio(key="mode").set_value("Analyse a recording").run()
     assert at.radio(key="up_source").options  # the page itself is there, under the banner
+
+
+def test_the_education_page_explains_and_lists_the_emergency_signs():
+    from posture.clinical.education import SECTIONS
+
+    at = _app("Learn about neck headaches")
+    assert not at.exception
+    titles = [h.value for h in at.subheader]
+    assert titles == [s.title for s in SECTIONS if s.title]
+    for words in ("cervicogenic", "referred pain", "physical therapist", "Sleep", "Stress",
+                  "Desk", "9-1-1"):  # fmt: skip
+        assert words in _texts(at), words
+    emergency = [q.short for q in RED_FLAGS if q.urgency == "emergency"]
+    listed = _texts(at).lower()
+    assert all(short.lower() in listed for short in emergency)  # the screen's own signs
+    assert "you have" not in listed and "diagnos" not in listed
 
 
 def test_unanswered_red_flags_do_not_continue():
@@ -206,12 +222,20 @@ def test_bundled_sample_is_analysed_with_downloads(rom_full_range_report):
     assert result.report["summary"] == rom_full_range_report["summary"]
     rom = rom_full_range_report["summary"]["rom"]
     assert rom["rotation_left_deg"] > 70  # a full turn: the clip's point
-    assert labels["Rotation left"] == f"{rom['rotation_left_deg']:.1f}°"  # what is shown
+    # What is shown, in plain words on this patient-facing page (no technical labels).
+    assert labels["Turning your head to the left"] == f"{rom['rotation_left_deg']:.1f}°"
+    assert "How far your head sits forward" in labels
+    jargon = ("Craniovertebral", "Rotation left", "Lateral flexion", "Flexion", "+ = left")
+    assert not [lab for lab in labels if any(j in lab for j in jargon)], list(labels)
     measured = [k for k, v in rom.items() if v is not None]
     assert [k for k, _ in result.key_frames][0] == "Neutral"
     assert len(result.key_frames) == 1 + len(measured) >= 3  # neutral and each peak
     assert result.annotated.exists() and result.annotated.suffix == ".mp4"
     assert result.pdf(audience="patient").startswith(b"%PDF-")
+    # The result links to the education page.
+    next(b for b in at.button if b.key == "up_learn").click().run()
+    assert at.sidebar.radio(key="mode").value == "Learn about neck headaches"
+    assert [h.value for h in at.header] == ["Learn about neck headaches"]
 
 
 def _camera_profile(tmp_path, monkeypatch) -> None:

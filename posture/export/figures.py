@@ -7,7 +7,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from posture.clinical import rom_norm
-from posture.measures import FRAME_ANGLE_LABELS, ROM_BY_KEY, ROM_KEYS, ROM_LABELS
+from posture.measures import (
+    FRAME_ANGLE_LABELS,
+    PATIENT_FRAME_ANGLE_LABELS,
+    ROM_BY_KEY,
+    ROM_KEYS,
+    Audience,
+    rom_labels,
+)
 from posture.signals.rom import HEAD_KEYS
 
 if TYPE_CHECKING:
@@ -30,7 +37,10 @@ def _figure(width_in: float, height_in: float) -> tuple[Figure, Axes]:
 
 
 def rom_chart_png(
-    report: Mapping[str, Any], age_years: int | None = None, sex: str | None = None
+    report: Mapping[str, Any],
+    age_years: int | None = None,
+    sex: str | None = None,
+    audience: Audience = "clinician",
 ) -> bytes | None:
     """Horizontal bars: measured ROM per direction against its reference and thresholds."""
     rom = (report.get("summary") or {}).get("rom") or {}
@@ -38,7 +48,7 @@ def rom_chart_png(
     if not any(rom.get(k) is not None for k in ROM_KEYS):
         return None
     fig, ax = _figure(7.0, 3.2)
-    labels = [ROM_LABELS[k] for k in ROM_KEYS]
+    labels = [rom_labels(audience)[k] for k in ROM_KEYS]
     for i, k in enumerate(ROM_KEYS):
         norm = rom_norm(k, age_years, sex)
         ax.barh(i, norm.reference_deg, color="#e4e8ee", height=0.7)
@@ -69,8 +79,9 @@ def plotted_angle_keys(report: Mapping[str, Any]) -> list[str]:
     return [k for k in (*HEAD_KEYS, "cva_deg") if any(f.get(k) is not None for f in frames)]
 
 
-def angles_chart_png(report: Mapping[str, Any]) -> bytes | None:
+def angles_chart_png(report: Mapping[str, Any], audience: Audience = "clinician") -> bytes | None:
     """Head angles (and CVA) over time, with each ROM peak marked."""
+    names = PATIENT_FRAME_ANGLE_LABELS if audience == "patient" else FRAME_ANGLE_LABELS
     from posture.export.keyframes import key_moments
 
     keys = plotted_angle_keys(report)
@@ -81,7 +92,7 @@ def angles_chart_png(report: Mapping[str, Any]) -> bytes | None:
     t = [f["t"] for f in frames]
     for k in keys:
         ax.plot(t, [f.get(k) if f.get(k) is not None else float("nan") for f in frames],
-                lw=1.2, label=FRAME_ANGLE_LABELS[k])  # fmt: skip
+                lw=1.2, label=names[k])  # fmt: skip
     by_t = {f["t"]: f for f in frames}
     for m in key_moments(report):
         if m.key in ROM_BY_KEY:

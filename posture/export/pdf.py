@@ -29,7 +29,7 @@ from posture.arrays import Array
 from posture.clinical import DISCLAIMER, classify_cva, classify_rom, rom_norm
 from posture.clinical.change import DEFAULT_MEASURED_ERROR_DEG, at_least_values
 from posture.export.figures import angles_chart_png, rom_chart_png
-from posture.measures import POSTURE_LABELS, ROM_KEYS, ROM_LABELS
+from posture.measures import ROM_KEYS, posture_labels, rom_labels
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -192,7 +192,7 @@ def build_pdf(
 
     _heading(pdf, "Posture")
     rows: list[tuple[str, ...]] = [("Measure", "Value", "Reference")]
-    for key, label in POSTURE_LABELS.items():
+    for key, label in posture_labels(audience).items():
         v = summary.get(key)
         ref = ""
         if key == "cva_deg" and v is not None:
@@ -212,17 +212,17 @@ def build_pdf(
             c = None if k in bounded else classify_rom(k, rom.get(k), age_years, sex, error_deg)
             rows.append(
                 (
-                    ROM_LABELS[k],
+                    rom_labels(audience)[k],
                     f">= {_fmt(rom.get(k))}" if k in bounded else _fmt(rom.get(k)),
                     f"{norm.reference_deg:g}° (reduced < {norm.reduced_below_deg:g}°)",
                     "not judged: past the camera" if k in bounded else (c.label if c else ""),
                 )
             )
         _table(pdf, rows, (55, 25, 60, 40))
-        chart = rom_chart_png(report, age_years, sex)
+        chart = rom_chart_png(report, age_years, sex, audience)
         if chart:
             _image(pdf, chart, 175)
-        angles = angles_chart_png(report)
+        angles = angles_chart_png(report, audience)
         if angles:
             _heading(pdf, "Angles over time (▼ = peak of a movement)")
             _image(pdf, angles, 175)

@@ -60,7 +60,8 @@ def test_upload_a_sample_video_gives_results_and_downloads(
     wait_idle(page)
     for label in ("Report (JSON)", "Per-frame values (CSV)", "Annotated video (MP4)", "PDF report"):
         page.get_by_role("button", name=label).wait_for(timeout=30_000)
-    assert page.get_by_text("Rotation left").first.is_visible()
+    assert page.get_by_text("Turning your head to the left").first.is_visible()
+    assert page.get_by_text("Craniovertebral angle").count() == 0  # plain words for patients
     assert page.get_by_text("Key frames").first.is_visible()
     # Every image (key frames) actually loaded from the server's media endpoint.
     page.wait_for_function(
@@ -84,6 +85,12 @@ def test_upload_a_sample_video_gives_results_and_downloads(
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF-") and _pdf_pages(data) >= 2
     _render_pdf_page(pdf, artifacts / "03-report-pdf-page1.png")
+    # The result links to the education page.
+    page.get_by_role("button", name="Read more").click()
+    page.get_by_role("heading", name="When to get help").wait_for(timeout=30_000)
+    wait_idle(page)
+    assert page.get_by_text("referred pain").first.is_visible()
+    shot(page, artifacts, "12-education")
 
 
 def test_wrong_file_type_is_refused_and_the_page_keeps_working(page, artifacts, tmp_path):

@@ -43,12 +43,12 @@ def test_live_webcam_protocol_with_a_fake_camera(playwright_instance, server, ar
         page.get_by_role("button", name="Show my results").click()
         page.get_by_role("heading", name="Results").wait_for(timeout=60_000)
         # The metric cards can arrive after the findings below them: wait for them.
-        page.locator('[data-testid="stMetric"]', has_text="Rotation left").first.wait_for(
-            timeout=60_000
-        )
+        page.locator(
+            '[data-testid="stMetric"]', has_text="Turning your head to the left"
+        ).first.wait_for(timeout=60_000)
         wait_idle(page)
         body = page.locator("body").inner_text()
-        values = re.findall(r"Rotation left\s*\n\s*([\d.]+)°", body)
+        values = re.findall(r"Turning your head to the left\s*\n\s*([\d.]+)°", body)
         assert values, body[:2000]
         assert 30 <= float(values[0]) <= 90
         shot(page, artifacts, "11-selfcheck-results")
