@@ -85,7 +85,7 @@ def media_input(key: str, **kwargs: Any) -> AnalysisResult | None:
         "Video (mp4, mov, webm, ...) or photo (jpg, png, webp)",
         type=UPLOAD_TYPES,
         key=f"{key}_upload",
-        help="Front view for range of motion; side view for the craniovertebral angle.",
+        help="Front view for how far the neck moves; side view for how far the head sits forward.",
     )
     if upload is None:
         return None

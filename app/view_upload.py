@@ -16,7 +16,7 @@ def render() -> None:
     st.markdown(
         "Upload a video or photo, or try a bundled sample. **Front view**, head and shoulders "
         "in view, for range of motion: start with 2 s of stillness, then turn, bend and tilt "
-        "the head. **Side view** for the craniovertebral angle (forward head posture)."
+        "the head. **Side view** for how far the head sits forward (forward head posture)."
     )
     new = media_input(KEY)
     if new is not None:

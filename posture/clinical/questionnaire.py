@@ -115,7 +115,7 @@ QUESTIONS: tuple[Question, ...] = (
         "emergency",
         "In the past 4 weeks, have your legs suddenly given way so that you fell without "
         "warning, or have you become unsteady on your feet or clumsy when walking?",
-        "drop attacks or new unsteadiness in the past 4 weeks",
+        "sudden falls or new unsteadiness in the past 4 weeks",
         IFOMPT + ": drop attacks, ataxia",
     ),
     # red flags: see a doctor within days (a new or changed headache that needs a medical

@@ -61,7 +61,9 @@ def test_upload_a_sample_video_gives_results_and_downloads(
     for label in ("Report (JSON)", "Per-frame values (CSV)", "Annotated video (MP4)", "PDF report"):
         page.get_by_role("button", name=label).wait_for(timeout=30_000)
     assert page.get_by_text("Turning your head to the left").first.is_visible()
-    assert page.get_by_text("Craniovertebral angle").count() == 0  # plain words for patients
+    metrics = page.locator('[data-testid="stMetric"]')  # plain words for patients
+    assert metrics.filter(has_text="Craniovertebral").count() == 0
+    assert metrics.filter(has_text="Lateral flexion").count() == 0
     assert page.get_by_text("Key frames").first.is_visible()
     # Every image (key frames) actually loaded from the server's media endpoint.
     page.wait_for_function(
