@@ -36,6 +36,16 @@ def assert_refused(result: subprocess.CompletedProcess, out_dir: Path, needle: s
     assert left == [], f"files left behind: {left}"
 
 
+# Findings that draw no clinical conclusion from the camera.
+NO_CONCLUSION = {"not_measured", "not_judged", "could_not_measure", "red_flags_reminder"}
+
+
+def assert_no_clinical_finding(report: dict) -> None:
+    ids = {f["id"] for f in report["findings"]}
+    assert ids <= NO_CONCLUSION, ids
+    assert "not_judged" in ids or "could_not_measure" in ids
+
+
 def _save_rgb(path: Path, rgb: np.ndarray) -> Path:
     cv2.imwrite(str(path), rgb[:, :, ::-1])
     return path
@@ -212,6 +222,11 @@ def test_real_clip_with_several_people(shared_data, tmp_path):
     assert report["quality"]["people_in_view_max"] >= 2
     assert any("Several people" in w for w in report["quality"]["warnings"])
     assert report["quality"]["valid_frame_fraction"] > 0.8
+    # A man walking and jumping, no ROM protocol: the values stay in the report, but no
+    # clinical finding is drawn from them (it once said "your head sat clearly forward"
+    # and "bending the head back: much less than usual").
+    assert report["summary"]["cva_deg"] is not None
+    assert_no_clinical_finding(report)
 
 
 @pytest.mark.slow
@@ -227,6 +242,9 @@ def test_real_portrait_clip_with_masked_face(shared_data, tmp_path):
     # The face is hidden by a disc: no head angle may be invented.
     assert all(f["head_rotation_deg"] is None for f in report["frames"])
     assert any("face was not found" in w for w in report["quality"]["warnings"])
+    # Walking toward the camera: its tilts (about 40 deg) are no finding.
+    assert report["summary"]["head_tilt_deg"] is not None
+    assert_no_clinical_finding(report)
 
 
 def test_absent_webcam_is_refused_cleanly(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import re
 from dataclasses import fields
 from typing import Any
@@ -43,12 +44,23 @@ def report(
         rom["rotation_right_deg"] = rom_deg + 25.0
     return {
         "input": {"kind": "video"},
-        "frames": [{"t": float(i), "valid": True, "cva_deg": 55.0 - i / 10} for i in range(121)],
+        # A still recording whose head goes out each way and back (posture.clinical.fitness).
+        "frames": [
+            {
+                "t": float(i),
+                "valid": True,
+                "cva_deg": 55.0 - i / 10,
+                **dict.fromkeys(HEAD_ANGLES, 60.0 * math.sin(2 * math.pi * i / 60)),
+            }
+            for i in range(121)
+        ],  # fmt: skip
+        "neutral": {"source": "still period", **dict.fromkeys(HEAD_ANGLES, 0.0)},
         "summary": {"cva_deg": cva, "head_tilt_deg": tilt, "shoulder_tilt_deg": tilt, "rom": rom},
         "quality": {"valid_frame_fraction": fraction, "warnings": ["a warning"]},
     }
 
 
+HEAD_ANGLES = ("head_rotation_deg", "head_flexion_deg", "head_lateral_flexion_deg")
 REPORTS = [
     report(None, None),
     report(40.0, 30.0, tilt=8.0),

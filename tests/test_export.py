@@ -60,7 +60,14 @@ def synthetic_report(kind: str = "video") -> dict:
             },
         },
         "quality": {"valid_frame_fraction": 1.0, "warnings": ["A test warning."]},
-        "neutral": {"source": "still period", "t_start_s": 0.0, "t_end_s": 0.8},
+        "neutral": {
+            "source": "still period",
+            "t_start_s": 0.0,
+            "t_end_s": 0.8,
+            "head_rotation_deg": 0.0,
+            "head_flexion_deg": 0.0,
+            "head_lateral_flexion_deg": 0.0,
+        },  # fmt: skip
     }
     report["findings"] = build_findings(report)
     return report

@@ -80,13 +80,18 @@ def real_change(
 def summary_values(report: Mapping[str, Any]) -> dict[str, float | None]:
     """CVA and ROM values of a report that findings may act on (None where not measured;
     NaN and non-numbers -> None). A ROM value that is only a lower bound ("at least", see
-    :func:`at_least_values`) is None here: no label, asymmetry or change is built on it."""
+    :func:`at_least_values`) is None here: no label, asymmetry or change is built on it;
+    so is a value from a recording that cannot support a finding about it
+    (:func:`posture.clinical.fitness.unfit_measures`)."""
+    from posture.clinical.fitness import unfit_measures
+
     summary = report.get("summary") or {}
     rom = summary.get("rom") or {}
     bounded = at_least_values(report)
+    unfit = unfit_measures(report)
     out = {"cva_deg": number_or_none(summary.get("cva_deg"))}
     out.update({k: None if k in bounded else number_or_none(rom.get(k)) for k in ROM_KEYS})
-    return out
+    return {k: None if k in unfit else v for k, v in out.items()}
 
 
 def at_least_values(report: Mapping[str, Any]) -> dict[str, float]:

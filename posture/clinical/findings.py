@@ -32,6 +32,7 @@ from posture.clinical.change import (
     number_or_none,
     summary_values,
 )
+from posture.clinical.fitness import unfit_measures
 from posture.clinical.norms import (
     FRT_HEALTHY_DEG,
     FRT_POSITIVE_BELOW_DEG,
@@ -173,6 +174,28 @@ def _not_measured(values: dict[str, float | None], kind: str | None) -> dict[str
         f"({'; '.join(reasons).capitalize()}.)",
         "Null in the report (not measured, not zero): "
         + ", ".join(missing + (["rom (photo)"] if photo else []))
+        + ".",
+        ["product_rule"],
+    )
+
+
+def _not_judged(unfit: Mapping[str, str]) -> dict[str, Any]:
+    """Measured, but from a recording that cannot support a finding: say why, once."""
+    by_reason: dict[str, list[str]] = {}
+    for key, reason in unfit.items():
+        by_reason.setdefault(reason, []).append(key)
+    parts = [
+        f"{', '.join(DESCRIPTIONS[k] for k in keys)}: {reason}"
+        for reason, keys in by_reason.items()
+    ]
+    return _finding(
+        "not_judged",
+        "info",
+        [_ev(k, None, "measured; recording not fit for a finding") for k in unfit],
+        "Measured, but nothing is concluded about these, because this recording cannot "
+        "support it. " + "; ".join(p[:1].upper() + p[1:] for p in parts) + ".",
+        "Values kept in the report, no finding drawn (posture.clinical.fitness): "
+        + "; ".join(f"{k} ({r})" for k, r in unfit.items())
         + ".",
         ["product_rule"],
     )
@@ -718,15 +741,24 @@ def build_findings(
     if not camera_ok:
         out.append(_could_not_measure(report))
     else:
-        values = summary_values(report)
-        head_tilt = number_or_none(summary.get("head_tilt_deg"))
-        shoulder_tilt = number_or_none(summary.get("shoulder_tilt_deg"))
+        values = summary_values(report)  # None where the recording cannot support a finding
+        unfit = unfit_measures(report)
+        head_tilt = (
+            None if "head_tilt_deg" in unfit else number_or_none(summary.get("head_tilt_deg"))
+        )
+        shoulder_tilt = (
+            None
+            if "shoulder_tilt_deg" in unfit
+            else number_or_none(summary.get("shoulder_tilt_deg"))
+        )
         kind = (report.get("input") or {}).get("kind")
         cva = classify_cva(values["cva_deg"])
         if cva is not None:
             out.append(_cva_finding(cva, error_for("cva_deg", measured_error_deg)))
         bounded = at_least_values(report)
         for metric in ROM_KEYS:
+            if metric in unfit:
+                continue
             if metric in bounded:
                 out.append(_rom_at_least_finding(metric, bounded[metric], age_years, sex))
                 continue
@@ -747,15 +779,22 @@ def build_findings(
                 out.append(_asymmetry_finding(a))
         missing = _not_measured(
             {
-                **{k: v for k, v in values.items() if k not in bounded},
-                "head_tilt_deg": head_tilt,
-                "shoulder_tilt_deg": shoulder_tilt,
+                k: v
+                for k, v in {
+                    **values,
+                    "head_tilt_deg": head_tilt,
+                    "shoulder_tilt_deg": shoulder_tilt,
+                }.items()
+                if k not in bounded and k not in unfit
             },
             kind,
         )
         if missing:
             out.append(missing)
-        drift = posture_drift(report, measured_error_deg)
+        if unfit:
+            out.append(_not_judged(unfit))
+        if "cva_deg" not in unfit:
+            drift = posture_drift(report, measured_error_deg)
     if frt is not None:
         f = _frt_finding(frt)
         if f is not None:
