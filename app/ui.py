@@ -17,6 +17,7 @@ from app.analysis import (
 )
 from app.session_files import scratch_folder, session_folder
 from posture.clinical import DISCLAIMER, classify_cva
+from posture.clinical.change import DEFAULT_MEASURED_ERROR_DEG
 from posture.errors import PostureError
 from posture.io.text_safety import escape_markdown
 from posture.measures import Audience, posture_labels, rom_labels
@@ -130,10 +131,11 @@ def posture_card(report: dict[str, Any], audience: Audience = "clinician") -> No
     st.markdown("#### Posture")
     c1, c2, c3 = st.columns(3)
     cva = summary.get("cva_deg")
-    cls = classify_cva(cva)
+    cls = classify_cva(cva, DEFAULT_MEASURED_ERROR_DEG)
     c1.metric(labels["cva_deg"], _deg(cva), help=helps["cva_deg"])
     if cls is not None:
-        c1.caption(f"{cls.label} (upright ≥ 50°)")
+        error = f", ±{DEFAULT_MEASURED_ERROR_DEG:g}° error" if cls.label == "borderline" else ""
+        c1.caption(f"{cls.label} (upright ≥ 50°{error})")
     elif cva is None:
         c1.caption("needs a side view")
     for col, key in ((c2, "head_tilt_deg"), (c3, "shoulder_tilt_deg")):

@@ -63,7 +63,7 @@ def subject_picker(store: Store) -> tuple[str, str, str] | None:
 def values_table(report: dict[str, Any], age: int | None, sex: str | None) -> pd.DataFrame:
     rows = []
     summary = report["summary"]
-    c = classify_cva(summary.get("cva_deg"))
+    c = classify_cva(summary.get("cva_deg"), DEFAULT_MEASURED_ERROR_DEG)
     rows.append((POSTURE_LABELS["cva_deg"], summary.get("cva_deg"),
                  c.norm.describe() if c else "side view needed", c.label if c else ""))  # fmt: skip
     for key in ("head_tilt_deg", "shoulder_tilt_deg"):

@@ -473,9 +473,39 @@ def test_sustained_postures_answer_alone_is_an_info_posture_contributor() -> Non
     ]
 
 
-@pytest.mark.parametrize(("cva_deg", "present"), [(49.9, True), (50.0, False)])
+# The error (5 deg by default) makes 45-55 deg borderline: no contributor from it.
+@pytest.mark.parametrize(
+    ("cva_deg", "present"), [(44.9, True), (45.1, False), (49.9, False), (50.0, False)]
+)
 def test_forward_head_triggers_posture_contributor(cva_deg: float, present: bool) -> None:
     assert ("contributor.posture" in by_id(build_findings(make_report(cva_deg)))) == present
+
+
+@pytest.mark.parametrize(
+    ("cva_deg", "error_deg", "label"),
+    [
+        (55.0, 5.0, "upright"),
+        (54.9, 5.0, "borderline"),
+        (50.0, 5.0, "borderline"),
+        (45.1, 5.0, "borderline"),
+        (45.0, 5.0, "borderline"),  # 45 + 5 reaches the line
+        (44.9, 5.0, "forward head"),  # 44.9 + 5: never worse than it may be
+        (40.4, 5.0, "marked forward head"),
+        (49.0, 0.5, "forward head"),
+    ],
+)
+def test_cva_within_its_error_of_the_cut_off_is_borderline(
+    cva_deg: float, error_deg: float, label: str
+) -> None:
+    c = classify_cva(cva_deg, error_deg)
+    assert c is not None and c.label == label
+
+
+def test_a_borderline_cva_says_so_with_the_error_and_is_no_deficit() -> None:
+    f = by_id(build_findings(make_report(48.0), measured_error_deg=4.0))["cva"]
+    assert f["severity"] == "info"
+    assert "borderline" in f["patient_text"] and "about 4 deg" in f["patient_text"]
+    assert "sat" not in f["patient_text"]  # no "your head sat forward" claim
 
 
 @pytest.mark.parametrize("key", ["head_tilt", "shoulder_tilt"])

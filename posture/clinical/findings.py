@@ -206,7 +206,14 @@ def _not_judged(unfit: Mapping[str, str]) -> dict[str, Any]:
 
 def _cva_finding(c: Classification, error_deg: float) -> dict[str, Any]:
     v = c.value_deg
-    if c.label == "upright":
+    if c.label == "borderline":
+        patient = (
+            f"Your head posture seen from the side (craniovertebral angle, CVA) was {_deg(v)}: "
+            f"borderline. That is within this tool's error (about {error_deg:g} deg) of the "
+            "50 deg line between upright and forward head posture, so this check cannot say "
+            f"which side of it you are. {PT_CHECK}"
+        )
+    elif c.label == "upright":
         patient = (
             f"Your head posture seen from the side (craniovertebral angle, CVA) was {_deg(v)}, "
             "in the upright range (50 deg or more)."
@@ -752,9 +759,10 @@ def build_findings(
             else number_or_none(summary.get("shoulder_tilt_deg"))
         )
         kind = (report.get("input") or {}).get("kind")
-        cva = classify_cva(values["cva_deg"])
+        cva_error_deg = error_for("cva_deg", measured_error_deg)
+        cva = classify_cva(values["cva_deg"], cva_error_deg)
         if cva is not None:
-            out.append(_cva_finding(cva, error_for("cva_deg", measured_error_deg)))
+            out.append(_cva_finding(cva, cva_error_deg))
         bounded = at_least_values(report)
         for metric in ROM_KEYS:
             if metric in unfit:

@@ -225,11 +225,22 @@ def _label(value_deg: float, norm: Norm, labels: tuple[str, str, str]) -> str:
     return labels[0]
 
 
-def classify_cva(value_deg: float | None) -> Classification | None:
-    """'upright' (>= 50), 'forward head' (45.5-50), 'marked forward head' (< 45.5); None -> None."""
+def classify_cva(value_deg: float | None, error_deg: float = 0.0) -> Classification | None:
+    """'upright' (>= 50), 'forward head' (45.5-50), 'marked forward head' (< 45.5); None -> None.
+
+    ``error_deg``: the measurement's error. A reading within it of the 50 deg line, on
+    either side, is 'borderline' (the camera cannot tell upright from forward there); below
+    that, the label is the one the reading plus its error would get, so that the error
+    never makes a posture sound worse than it may be."""
     if value_deg is None:
         return None
-    label = _label(value_deg, CVA_NORM, ("upright", "forward head", "marked forward head"))
+    labels = ("upright", "forward head", "marked forward head")
+    error, line = max(error_deg, 0.0), CVA_NORM.reduced_below_deg
+    if value_deg >= line:
+        label = "borderline" if value_deg - line < error else "upright"
+    else:
+        label = _label(value_deg + error, CVA_NORM, labels)
+        label = "borderline" if label == "upright" else label
     return Classification("cva_deg", float(value_deg), label, CVA_NORM)
 
 

@@ -196,7 +196,7 @@ def build_pdf(
         v = summary.get(key)
         ref = ""
         if key == "cva_deg" and v is not None:
-            c = classify_cva(v)
+            c = classify_cva(v, DEFAULT_MEASURED_ERROR_DEG)
             ref = f"{c.label}; {c.norm.describe()}" if c else ""
         rows.append((label, _fmt(v), ref))
     _table(pdf, rows, (55, 25, 100))
