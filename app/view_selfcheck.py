@@ -34,6 +34,13 @@ STEP_TITLES = {
 }
 YES_NO_UNSURE = ["No", "Yes", "Not sure"]
 _ANSWER = {"No": "no", "Yes": "yes", "Not sure": "unknown", None: "unknown"}
+# A "which side" question's options and the answer each gives.
+SIDE_OPTIONS = {
+    "Left": "left",
+    "Right": "right",
+    "Both sides": "both",
+    "Neither / not sure": "unknown",
+}
 
 
 def _step() -> str:
@@ -70,7 +77,8 @@ def symptoms_step() -> None:
             st.markdown(f"**{title}**")
             for q in QUESTIONS:
                 if q.group == group:
-                    st.radio(q.text, YES_NO_UNSURE, index=None, horizontal=True,
+                    options = list(SIDE_OPTIONS) if q.sides else YES_NO_UNSURE
+                    st.radio(q.text, options, index=None, horizontal=True,
                              key=f"{KEY}_q_{q.id}")  # fmt: skip
         st.markdown("**About you** (optional: picks the right reference values)")
         c1, c2 = st.columns(2)
@@ -81,7 +89,8 @@ def symptoms_step() -> None:
         answers = {}
         for q in QUESTIONS:
             if q.group != "red_flag":
-                answers[q.id] = _ANSWER[st.session_state.get(f"{KEY}_q_{q.id}")]
+                given = st.session_state.get(f"{KEY}_q_{q.id}")
+                answers[q.id] = SIDE_OPTIONS.get(given, "unknown") if q.sides else _ANSWER[given]
         st.session_state[f"{KEY}_answers"] = answers
         _go("measure")
 

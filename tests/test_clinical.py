@@ -733,3 +733,51 @@ def test_rom_clinician_text_gives_this_tools_own_measured_error() -> None:
     text = f["clinician_text"]
     assert "This tool's" in text and "3.1-6.1 deg rotation" in text
     assert "not benchmarked" not in text
+
+
+# -- symptoms meet measurements: the painful side next to the more limited side -----------
+
+
+def _side_finding(answers: Questionnaire, report=SAMPLE, frt=None) -> dict | None:
+    return by_id(build_findings(report, answers, frt=frt)).get("symptoms.side")
+
+
+def test_pain_on_the_more_limited_side_is_put_side_by_side_without_a_conclusion() -> None:
+    f = _side_finding(Questionnaire(pain_side="left", arm_symptoms_side="left"))
+    assert f is not None and f["severity"] == "info"
+    text = f["patient_text"]
+    assert "mostly on the left" in text and "more limited to the left, the same side" in text
+    assert "55 deg left, 75 deg right" in text and "arm symptoms on the left" in text
+    assert "can examine whether and how the two relate" in text
+    assert f["evidence"][0] == {"metric": "answer.pain_side", "value": "left",
+                                "reference": "questionnaire"}  # fmt: skip
+
+
+def test_pain_on_the_other_side_says_so() -> None:
+    f = _side_finding(Questionnaire(pain_side="right"))
+    assert f is not None and "more limited to the left, the other side" in f["patient_text"]
+
+
+def test_no_side_no_side_finding() -> None:
+    for side in ("both", "unknown"):
+        assert _side_finding(Questionnaire(pain_side=side)) is None
+    assert _side_finding(Questionnaire(pain_side="left"), make_report(50.0)) is None  # no ROM
+
+
+def test_equal_sides_are_said_to_be_equal() -> None:
+    even = make_report(50.0, {"rotation_left_deg": 70.0, "rotation_right_deg": 72.0})
+    f = _side_finding(Questionnaire(pain_side="left"), even)
+    assert f is not None and "about as far to each side" in f["patient_text"]
+
+
+def test_a_limited_flexion_rotation_side_is_put_next_to_the_pain() -> None:
+    f = _side_finding(Questionnaire(pain_side="right"), frt=FrtResult(44.0, 25.0))
+    assert f is not None
+    assert "chin on the chest was limited to the right, the same side" in f["patient_text"]
+
+
+def test_a_side_question_takes_a_side_only() -> None:
+    with pytest.raises(ValueError):
+        Questionnaire(pain_side="yes")
+    with pytest.raises(ValueError):
+        Questionnaire(stress="left")

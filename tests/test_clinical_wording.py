@@ -71,10 +71,12 @@ REPORTS = [
 ANSWERS = [
     None,
     Questionnaire(),
-    Questionnaire(**{q.id: "yes" for q in QUESTIONS if q.group != "red_flag"}),
-    Questionnaire(**{q.id: "no" for q in QUESTIONS}),
+    Questionnaire(
+        **{q.id: "left" if q.sides else "yes" for q in QUESTIONS if q.group != "red_flag"}
+    ),
+    Questionnaire(**{q.id: "right" if q.sides else "no" for q in QUESTIONS}),
     Questionnaire(sudden_severe_headache="yes"),
-    Questionnaire(**{q.id: "yes" for q in QUESTIONS}),
+    Questionnaire(**{q.id: "both" if q.sides else "yes" for q in QUESTIONS}),
 ]
 FRTS = [None, FrtResult(25.0, 45.0), FrtResult(40.0, 40.0), FrtResult(None, 20.0)]
 
@@ -100,6 +102,7 @@ def test_no_patient_text_uses_diagnostic_language() -> None:
         "asymmetry.rotation",
         "frt",
         "contributor.posture",
+        "symptoms.side",
         "contributor.muscle",
         "contributor.trauma",
         "contributor.stress",

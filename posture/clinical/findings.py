@@ -607,6 +607,61 @@ def _symptoms_finding(answers: Questionnaire | None) -> dict[str, Any] | None:
     )
 
 
+_MOVING = {"rotation": "turning your head", "lateral_flexion": "tilting your head"}
+
+
+def _painful_side_finding(
+    answers: Questionnaire | None, asymmetries: list[Asymmetry], frt: FrtResult | None
+) -> dict[str, Any] | None:
+    """The side of one-sided pain next to the more limited side of each movement and the
+    FRT: what was reported and measured, side by side, with no conclusion drawn."""
+    side = answers.pain_side if answers is not None else "unknown"
+    if side not in ("left", "right"):
+        return None
+    parts, evidence = [], [_ev("answer.pain_side", side, "questionnaire")]
+    for a in asymmetries:
+        moving = _MOVING.get(a.movement, a.movement.replace("_", " "))
+        evidence.append(_ev(f"asymmetry.{a.movement}", a.difference_deg, f">= {a.threshold_deg:g}"))
+        if a.smaller_side is None:
+            parts.append(
+                f"{moving} went about as far to each side ({_deg(a.left_deg)} left, "
+                f"{_deg(a.right_deg)} right, within {a.threshold_deg:g} deg)"
+            )
+        else:
+            where = "the same side" if a.smaller_side == side else "the other side"
+            parts.append(
+                f"{moving} was more limited to the {a.smaller_side}, {where} as your pain "
+                f"({_deg(a.left_deg)} left, {_deg(a.right_deg)} right)"
+            )
+    if frt is not None:
+        for frt_side in frt.positive_sides():
+            where = "the same side" if frt_side == side else "the other side"
+            parts.append(
+                f"turning with the chin on the chest was limited to the {frt_side}, {where}"
+            )
+    if not parts:
+        return None
+    arm = answers.arm_symptoms_side if answers is not None else "unknown"
+    arm_text = f" You also reported arm symptoms on the {arm}." if arm in ("left", "right") else ""
+    return _finding(
+        "symptoms.side",
+        "info",
+        evidence,
+        f"You said your pain is mostly on the {side}. In this recording, "
+        + "; ".join(parts)
+        + f".{arm_text} A physical therapist can examine whether and how the two relate.",
+        f"Pain side reported: {side}; arm symptoms: {arm}. "
+        + "; ".join(
+            f"{a.movement} L {a.left_deg:.1f} / R {a.right_deg:.1f} (smaller: "
+            f"{a.smaller_side or 'none'})"
+            for a in asymmetries
+        )
+        + (f"; FRT positive: {', '.join(frt.positive_sides()) or 'none'}" if frt else "")
+        + ". Side agreement is reported, not interpreted.",
+        ("seed", "product_rule"),
+    )
+
+
 def _red_flag_reminder() -> dict[str, Any]:
     return _finding(
         "red_flags_reminder",
@@ -810,6 +865,7 @@ def build_findings(
     for f in (
         _posture_contributor(cva, drift, answers),
         _muscle_contributor(rom, asymmetries, head_tilt, shoulder_tilt),
+        _painful_side_finding(answers, asymmetries, frt),
         *_history_contributors(answers),
         _symptoms_finding(answers),
     ):

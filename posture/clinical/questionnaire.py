@@ -11,6 +11,9 @@ from typing import Any, Literal
 
 Answer = Literal["yes", "no", "unknown"]
 ANSWERS: tuple[str, ...] = ("yes", "no", "unknown")
+# The answer to a "which side" question ('unknown': not asked, not sure, or no such pain).
+Side = Literal["left", "right", "both", "unknown"]
+SIDES: tuple[str, ...] = ("left", "right", "both", "unknown")
 Group = Literal["red_flag", "symptom", "history"]
 # What a red flag answered 'yes' asks the person to do (posture.clinical.red_flags).
 Urgency = Literal["emergency", "doctor_soon", "tell_therapist"]
@@ -37,6 +40,7 @@ class Question:
     short: str  # a few words, for evidence lists and summaries
     urgency: Urgency | None = None
     sources: tuple[str, ...] = ()
+    sides: bool = False  # answered with a side (:data:`SIDES`) instead of yes / no
 
 
 def _flag(id_: str, urgency: Urgency, text: str, short: str, *sources: str) -> Question:
@@ -225,10 +229,24 @@ QUESTIONS: tuple[Question, ...] = (
         "tenderness at the base of the head or upper neck",
     ),
     Question(
+        "pain_side",
+        "symptom",
+        "On which side is your neck pain or headache mostly?",
+        "pain mostly on one side",
+        sides=True,
+    ),
+    Question(
         "arm_discomfort_same_side",
         "symptom",
         "Do you feel discomfort in the arm on the same side as the head or neck pain?",
         "arm discomfort on the same side",
+    ),
+    Question(
+        "arm_symptoms_side",
+        "symptom",
+        "If you feel pain, tingling or numbness in an arm, in which arm?",
+        "arm symptoms on one side",
+        sides=True,
     ),
     Question(
         "lightheaded_or_dizzy",
@@ -302,7 +320,9 @@ class Questionnaire:
     headache_comes_and_goes: Answer = "unknown"
     headache_from_neck_movement_or_position: Answer = "unknown"
     tender_base_of_skull: Answer = "unknown"
+    pain_side: Side = "unknown"
     arm_discomfort_same_side: Answer = "unknown"
+    arm_symptoms_side: Side = "unknown"
     lightheaded_or_dizzy: Answer = "unknown"
     nausea: Answer = "unknown"
     ringing_in_ears: Answer = "unknown"
@@ -314,8 +334,9 @@ class Questionnaire:
     def __post_init__(self) -> None:
         for f in fields(self):
             v = getattr(self, f.name)
-            if v not in ANSWERS:
-                raise ValueError(f"{f.name}: answer must be one of {ANSWERS}, got {v!r}")
+            allowed = SIDES if QUESTIONS_BY_ID[f.name].sides else ANSWERS
+            if v not in allowed:
+                raise ValueError(f"{f.name}: answer must be one of {allowed}, got {v!r}")
 
     def to_dict(self) -> dict[str, str]:
         return asdict(self)
