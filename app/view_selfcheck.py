@@ -201,6 +201,73 @@ def _combined() -> AnalysisResult | None:
     return combined
 
 
+def _given_answers() -> dict[str, str]:
+    return {k: v for k, v in _answers().to_dict().items() if v != "unknown"}
+
+
+def history_section(result: AnalysisResult) -> None:
+    """Optional and local: keep this self-check in the history file on this computer, and
+    see each measure's trend and the change since the last saved self-check."""
+    from app import charts
+    from app.db import get_store
+    from posture.clinical import compare_reports
+    from posture.io.text_safety import escape_markdown
+    from posture.measures import ROM_KEYS
+    from posture.store import StoreError
+
+    st.markdown("#### Your record on this computer (optional)")
+    st.caption(
+        "Saved only in the history file on this computer, never sent anywhere. On a shared "
+        "computer anyone using this dashboard can see it; it can be deleted on the History "
+        "page."
+    )
+    name = st.text_input("A name for your record (a nickname is fine)", "me",
+                         key=f"{KEY}_record").strip()  # fmt: skip
+    store = get_store()
+    if store is None or not name:
+        return
+    saved = st.session_state.get(f"{KEY}_saved")
+    if saved is None and st.button("Save this self-check", key=f"{KEY}_save"):
+        try:
+            if store.subject(name) is None:
+                store.add_subject(name)
+            saved = store.save_session(
+                name,
+                result.report,
+                mode="self-check",
+                source=result.source_name,
+                answers=_given_answers(),
+            )
+        except (StoreError, ValueError) as err:  # fmt: skip
+            st.error(f"Nothing was saved: {escape_markdown(err)}")
+            return
+        st.session_state[f"{KEY}_saved"] = saved
+        st.rerun()
+    if saved is not None:
+        st.success(f"Saved to your record '{escape_markdown(name)}'.")
+    rows = store.history(name) if store.subject(name) is not None else []
+    if not rows:
+        return
+    previous = store.latest_report(name, before_session=saved)
+    if previous is not None:
+        changes = compare_reports(result.report, previous)
+        fig = charts.change_chart(changes)
+        if fig is not None:
+            st.markdown("**Since your last saved self-check**")
+            st.plotly_chart(fig, key=f"{KEY}_change_chart")
+            st.caption(
+                "A change inside the grey band is within this tool's measurement error: "
+                "it may be noise, not a real change."
+            )
+    if len(rows) >= 2:
+        st.markdown("**Your trend**")
+        groups = [[k] for k in ("cva_deg",)] + [list(ROM_KEYS)]
+        shown = [[k for k in g if any(r.get(k) is not None for r in rows)] for g in groups]
+        shown = [g for g in shown if g]  # a measure never taken gets no empty chart
+        for col, metrics in zip(st.columns(max(len(shown), 1)), shown, strict=False):
+            col.plotly_chart(charts.history_chart(rows, metrics), key=f"{KEY}_trend_{metrics[0]}")
+
+
 def results_step() -> None:
     result = _combined()
     if result is None:
@@ -208,6 +275,8 @@ def results_step() -> None:
         return
     age, sex = _subject()
     results_view(result, KEY, audience="patient", age_years=age, sex=sex)
+    if not any(f["severity"] == "emergency" for f in result.report.get("findings") or []):
+        history_section(result)
     if st.button("Start a new self-check", key=f"{KEY}_again"):
         restart()
         st.rerun()

@@ -217,3 +217,47 @@ def test_clinic_side_photo_saved_to_history(page, artifacts, tmp_path, server_db
     assert expected["head_tilt_deg"] is None and here["head_tilt_deg"] is None
     assert expected["shoulder_tilt_deg"] is None and here["shoulder_tilt_deg"] is None
     assert len(summary["rom"]) == 6 and all(v is None for v in summary["rom"].values())
+
+
+def _self_check_with_a_side_photo_named(page, photo: Path, record: str) -> None:
+    """Symptoms skipped, a side photo measured, the result saved under ``record``."""
+    page.get_by_role("button", name="Continue to the measurement").click()
+    page.locator('[data-testid="stRadio"] label').filter(
+        has_text="Upload a recording instead"
+    ).click()
+    uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text="Side photo")
+    uploader.locator('input[type="file"]').set_input_files(str(photo))
+    page.get_by_text("Side photo measured").wait_for(timeout=120_000)
+    page.get_by_role("button", name="Show my results").click()
+    page.get_by_role("heading", name="Results").wait_for(timeout=60_000)
+    page.get_by_label("A name for your record (a nickname is fine)").fill(record)
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Save this self-check").click()
+    page.get_by_text("Saved to your record").wait_for(timeout=30_000)
+
+
+def test_self_checks_saved_on_this_computer_give_a_trend(page, artifacts, tmp_path, server_db):
+    from posture.store import Store
+    from tests.e2e.helpers import sample_still
+
+    pass_safety_screen(page)
+    choose_mode(page, "Self-check")
+    record = "me-trend-test"
+    first = sample_still("sitting_side.mp4", tmp_path / "first.png", 0)
+    second = sample_still("sitting_side.mp4", tmp_path / "second.png", 300)
+    page.get_by_role("button", name="Continue to the measurement").wait_for(timeout=30_000)
+    _self_check_with_a_side_photo_named(page, first, record)
+    page.get_by_role("button", name="Start a new self-check").click()
+    _self_check_with_a_side_photo_named(page, second, record)
+    page.get_by_text("Your trend").wait_for(timeout=30_000)
+    page.get_by_text("Since your last saved self-check").wait_for(timeout=30_000)
+    wait_idle(page)
+    shot(page, artifacts, "13-selfcheck-trend")
+    store = Store(server_db)
+    try:
+        rows = store.history(record)
+    finally:
+        store.close()
+    assert [r["mode"] for r in rows] == ["self-check", "self-check"]
+    assert all(r["cva_deg"] is not None for r in rows)  # each photo's own value
