@@ -32,7 +32,7 @@ from posture.clinical.change import (
     number_or_none,
     summary_values,
 )
-from posture.clinical.fitness import unfit_measures
+from posture.clinical.fitness import has_detected_neutral, unfit_measures
 from posture.clinical.norms import (
     FRT_HEALTHY_DEG,
     FRT_POSITIVE_BELOW_DEG,
@@ -47,6 +47,7 @@ from posture.clinical.norms import (
 from posture.clinical.questionnaire import Questionnaire
 from posture.clinical.red_flags import EMERGENCY_DISCLAIMER, red_flag_findings
 from posture.measures import DESCRIPTIONS, ROM_KEYS
+from posture.signals.frt import measure_frt
 
 Severity = Literal["info", "attention", "emergency"]
 
@@ -610,6 +611,15 @@ def _symptoms_finding(answers: Questionnaire | None) -> dict[str, Any] | None:
 _MOVING = {"rotation": "turning your head", "lateral_flexion": "tilting your head"}
 
 
+def frt_from_recording(report: Mapping[str, Any]) -> FrtResult | None:
+    """The flexion-rotation test measured in this recording (posture.signals.frt), when it
+    holds one and has a detected neutral; None otherwise."""
+    if (report.get("input") or {}).get("kind") != "video" or not has_detected_neutral(report):
+        return None
+    m = measure_frt(report.get("frames") or [])
+    return None if m is None else FrtResult(m.rotation_left_deg, m.rotation_right_deg)
+
+
 def _painful_side_finding(
     answers: Questionnaire | None, asymmetries: list[Asymmetry], frt: FrtResult | None
 ) -> dict[str, Any] | None:
@@ -792,6 +802,8 @@ def build_findings(
     red_flags = red_flag_findings(answers)
     if any(f["severity"] == "emergency" for f in red_flags):
         return red_flags
+    if frt is None:
+        frt = frt_from_recording(report)
     out: list[dict[str, Any]] = list(red_flags)  # see a doctor / tell the therapist: first
     camera_ok = measurable(report)
     cva: Classification | None = None

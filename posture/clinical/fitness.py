@@ -136,3 +136,9 @@ def unfit_measures(report: Mapping[str, Any]) -> dict[str, str]:
     """Measure key -> why this recording cannot support a finding about it (a phrase for
     patients); measures not listed are fit, or not measured at all."""
     return {**_posture_unfit(report), **_rom_unfit(report)}
+
+
+def has_detected_neutral(report: Mapping[str, Any]) -> bool:
+    """A recording whose neutral was detected (not "the first second")."""
+    neutral = report.get("neutral") or {}
+    return bool(neutral) and neutral.get("source") not in UNDETECTED_NEUTRAL

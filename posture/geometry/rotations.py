@@ -80,3 +80,36 @@ def nearest_rotation(m: Array) -> Array:
     d = np.sign(np.linalg.det(u @ vt))
     r: Array = u @ np.diag([1.0, 1.0, d]) @ vt
     return r
+
+
+def compose_flexed_rotation(
+    flexion_deg: float, rotation_deg: float, lateral_flexion_deg: float = 0.0
+) -> Array:
+    """The flexion-rotation test's order: ``Rx(flexion) @ Rz(rotation) @ Ry(lateral)``.
+
+    The neck flexes first (chin to chest), then the head turns about its *own* long axis,
+    tilted forward with it (the C1-C2 rotation the test isolates)."""
+    return rot_x(flexion_deg) @ rot_z(rotation_deg) @ rot_y(lateral_flexion_deg)
+
+
+def decompose_flexed_rotation(r: Array) -> tuple[float, float, float]:
+    """Inverse of :func:`compose_flexed_rotation`: (flexion, rotation about the flexed
+    head's own axis, lateral flexion) in degrees; exact for |rotation| < 90 deg.
+
+    The contract's order reads the same head differently: a 28 deg turn at 45 deg of
+    flexion is (rotation 36.9, flexion 38.6, lateral flexion -25.1) there, which would
+    turn a positive test (< 32 deg) into a negative one."""
+    rotation = np.degrees(np.arcsin(np.clip(-r[0, 1], -1.0, 1.0)))
+    flexion = np.degrees(np.arctan2(r[2, 1], r[1, 1]))
+    lateral = np.degrees(np.arctan2(r[0, 2], r[0, 0]))
+    return float(flexion), float(rotation), float(lateral)
+
+
+def frt_angles(
+    rotation_deg: float, flexion_deg: float, lateral_flexion_deg: float
+) -> tuple[float, float, float]:
+    """The contract's head angles (rotation, flexion, lateral flexion) read in the
+    flexion-rotation test's order: (flexion, rotation about the flexed head's axis,
+    lateral flexion)."""
+    r = compose_head_angles(rotation_deg, flexion_deg, lateral_flexion_deg)
+    return decompose_flexed_rotation(r)
