@@ -183,14 +183,15 @@ def result_from_report(
     sex: str | None = None,
     previous: dict[str, Any] | None = None,
 ) -> AnalysisResult:
-    """A result from a report made elsewhere (the live protocol), with its key frames."""
-    from posture.measures import ROM_LABELS
+    """A result from a report made elsewhere (the live protocol), with its key frames
+    (captioned in plain words: the patient sees them too)."""
+    from posture.measures import rom_labels
 
     report = attach_findings(report, answers, age_years=age_years, sex=sex, previous=previous)
     d = report.to_dict()
     frames = []
     for key, rgb in (key_frames or {}).items():
-        label = "Neutral" if key == "neutral" else f"{ROM_LABELS.get(key, key)} (peak)"
+        label = "Neutral" if key == "neutral" else f"{rom_labels('patient').get(key, key)} (peak)"
         frames.append((label, rgb))
     return AnalysisResult(d, source_name, key_frames=frames)
 

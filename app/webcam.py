@@ -21,7 +21,10 @@ import streamlit as st
 from app.analysis import env_number
 from posture.io.text_safety import escape_markdown
 from posture.live import STEP_NAMES, LiveProtocol
-from posture.measures import ROM_LABELS
+from posture.measures import rom_labels
+
+# The person in front of the camera reads the status: plain words in every mode.
+PATIENT_ROM_LABELS = rom_labels("patient")
 
 if TYPE_CHECKING:
     import av
@@ -114,7 +117,7 @@ def _status_md(proc: LiveProtocol) -> str:
     if s.quality_hint and not s.done:
         lines.append(f":warning: {escape_markdown(s.quality_hint)}")
     done = [
-        f"{ROM_LABELS[k]} {'at least ' if k in s.at_least else ''}{v:.0f}°"
+        f"{PATIENT_ROM_LABELS[k].lower()} {'at least ' if k in s.at_least else ''}{v:.0f}°"
         for k, v in s.peaks_deg.items()
         if v is not None
     ]
