@@ -22,6 +22,9 @@ from posture.clinical import (
     screen_red_flags,
 )
 from posture.clinical.change import DEFAULT_MEASURED_ERROR_DEG, at_least_values, summary_values
+from posture.clinical.findings import frt_from_recording
+from posture.clinical.fitness import SHORT_REASONS, unfit_measures
+from posture.clinical.norms import FRT_POSITIVE_BELOW_DEG
 from posture.io.text_safety import escape_markdown
 from posture.measures import DESCRIPTIONS, POSTURE_LABELS, ROM_KEYS, ROM_LABELS
 from posture.store import AGE_BANDS, SEXES, Store, StoreError, age_for_band, sex_for_norms
@@ -74,8 +77,24 @@ def values_table(report: dict[str, Any], age: int | None, sex: str | None) -> pd
         c = classify_rom(key, v, age, sex, DEFAULT_MEASURED_ERROR_DEG)
         label = "at least: past the camera, not judged" if key in bounded else c.label if c else ""
         rows.append((ROM_LABELS[key], v, c.norm.describe() if c else "", label))
+    frt = frt_from_recording(report)
+    if frt is not None:  # the recording holds a flexion-rotation test (posture.signals.frt)
+        for side, v in (("left", frt.rotation_left_deg), ("right", frt.rotation_right_deg)):
+            positive = v is not None and side in frt.positive_sides()
+            rows.append((f"FRT rotation {side} (approximation)", v,
+                         f"positive < {FRT_POSITIVE_BELOW_DEG:g}", "positive" if positive
+                         else ("" if v is None else "negative")))  # fmt: skip
+    unfit = unfit_measures(report)  # values kept, but this recording supports no label
+    rows = [
+        (m, v, r, f"not judged: {SHORT_REASONS[unfit[k]]}" if k in unfit else lab)
+        for (m, v, r, lab), k in zip(rows, [*_ROW_KEYS, *([""] * (len(rows) - 9))], strict=True)
+    ]
     shown = [(m, "not measured" if v is None else f"{v:.1f}", r, lab) for m, v, r, lab in rows]
     return pd.DataFrame(shown, columns=["Measure", "Value (deg)", "Reference", "Label"])
+
+
+# The measure each of the first nine rows of values_table shows.
+_ROW_KEYS = ("cva_deg", "head_tilt_deg", "shoulder_tilt_deg", *ROM_KEYS)
 
 
 def asymmetry_table(report: dict[str, Any]) -> pd.DataFrame | None:
@@ -169,6 +188,11 @@ def render() -> None:
         return
     how = st.radio("Measure with", ["Upload or sample", "Live webcam protocol"],
                    horizontal=True, key=f"{KEY}_how")  # fmt: skip
+    st.caption(
+        "Flexion-rotation test (an active, self-held approximation): record the patient from "
+        "the front holding the chin on the chest for a few seconds, turning the head to each "
+        "side, and upload it; the test is measured about the flexed head's own axis."
+    )
     new: AnalysisResult | None = None
     # One camera profile for uploads and the live protocol alike.
     profiles = camera_profiles()

@@ -50,6 +50,13 @@ NO_RETURN = (
     "then come back to looking straight ahead)"
 )
 
+# The same reasons in a few words, for tables.
+SHORT_REASONS = {
+    MOVING: "moving throughout",
+    NO_NEUTRAL: "no still neutral",
+    NO_RETURN: "no return to neutral",
+}
+
 
 def _number(v: Any) -> float | None:
     if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
