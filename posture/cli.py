@@ -30,8 +30,15 @@ class _InterruptSeen:
     def __init__(self) -> None:
         self.seen = False
         self.in_main = False
+        self.stderr: Any = None  # the real stderr, once the stop has silenced the other one
 
     def __call__(self, signum: int, frame: FrameType | None) -> None:
+        if self.in_main and not self.seen:
+            # From the stop on, only our one sentence: a KeyboardInterrupt that lands in
+            # an import or a callback can be printed with a traceback by whatever catches
+            # it. The sentence is written to the real stderr (:func:`_stopped_by_user`).
+            self.stderr = sys.stderr
+            sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit
         self.seen = True
         if not self.in_main:
             sys.stderr.write(
@@ -44,8 +51,31 @@ class _InterruptSeen:
 _INTERRUPT = _InterruptSeen()
 # Run as a program (python -m posture.cli, or the posture command), not imported.
 _AS_PROGRAM = __name__ == "__main__" or Path(sys.argv[0]).name == "posture"
+
+
+def _quiet_lost_interrupts() -> None:
+    """A Ctrl-C that lands where Python cannot raise it (a weakref or import-lock callback,
+    a thread) is printed as "Exception ignored in ..." with a traceback. The stop is
+    noted all the same (:class:`_InterruptSeen`); only our one sentence is printed."""
+    import threading
+
+    unraisable, in_thread = sys.unraisablehook, threading.excepthook
+
+    def drop_unraisable(info: Any) -> None:
+        if not isinstance(info.exc_value, KeyboardInterrupt):
+            unraisable(info)
+
+    def drop_in_thread(args: Any) -> None:
+        if not issubclass(args.exc_type, KeyboardInterrupt):
+            in_thread(args)
+
+    sys.unraisablehook = drop_unraisable
+    threading.excepthook = drop_in_thread
+
+
 if _AS_PROGRAM and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
     signal.signal(signal.SIGINT, _INTERRUPT)  # from here on
+    _quiet_lost_interrupts()
 
 from posture import __version__  # noqa: E402
 from posture.errors import OutputError, PostureError  # noqa: E402
@@ -310,9 +340,11 @@ def _read_answers(path: str) -> Questionnaire:
 
 
 def _stopped_by_user() -> int:
+    out = _INTERRUPT.stderr or sys.stderr
     print(
         "posture: stopped by the user; finished files are kept and nothing half-written is left.",
-        file=sys.stderr,
+        file=out,
+        flush=True,
     )
     return EXIT_INTERRUPTED
 
@@ -346,6 +378,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERNAL
     finally:
         interrupt.in_main = False
+        if interrupt.stderr is not None and not _AS_PROGRAM:  # called in-process: give it back
+            sys.stderr.close()
+            sys.stderr, interrupt.stderr = interrupt.stderr, None
         if before in (signal.default_int_handler, interrupt):
             signal.signal(signal.SIGINT, before)
     return EXIT_OK
