@@ -64,19 +64,25 @@ def subject_picker(store: Store) -> tuple[str, str, str] | None:
 
 
 def values_table(report: dict[str, Any], age: int | None, sex: str | None) -> pd.DataFrame:
-    rows = []
     summary = report["summary"]
+    unfit = unfit_measures(report)  # values kept, but this recording supports no label
+
+    def judged(key: str, label: str) -> str:
+        return f"not judged: {SHORT_REASONS[unfit[key]]}" if key in unfit else label
+
+    rows = []
     c = classify_cva(summary.get("cva_deg"), DEFAULT_MEASURED_ERROR_DEG)
     rows.append((POSTURE_LABELS["cva_deg"], summary.get("cva_deg"),
-                 c.norm.describe() if c else "side view needed", c.label if c else ""))  # fmt: skip
+                 c.norm.describe() if c else "side view needed",
+                 judged("cva_deg", c.label if c else "")))  # fmt: skip
     for key in ("head_tilt_deg", "shoulder_tilt_deg"):
-        rows.append((DESCRIPTIONS[key], summary.get(key), "", ""))
+        rows.append((DESCRIPTIONS[key], summary.get(key), "", judged(key, "")))
     bounded = at_least_values(report)
     for key in ROM_KEYS:
         v = summary["rom"].get(key)
         c = classify_rom(key, v, age, sex, DEFAULT_MEASURED_ERROR_DEG)
         label = "at least: past the camera, not judged" if key in bounded else c.label if c else ""
-        rows.append((ROM_LABELS[key], v, c.norm.describe() if c else "", label))
+        rows.append((ROM_LABELS[key], v, c.norm.describe() if c else "", judged(key, label)))
     frt = frt_from_recording(report)
     if frt is not None:  # the recording holds a flexion-rotation test (posture.signals.frt)
         for side, v in (("left", frt.rotation_left_deg), ("right", frt.rotation_right_deg)):
@@ -84,17 +90,8 @@ def values_table(report: dict[str, Any], age: int | None, sex: str | None) -> pd
             rows.append((f"FRT rotation {side} (approximation)", v,
                          f"positive < {FRT_POSITIVE_BELOW_DEG:g}", "positive" if positive
                          else ("" if v is None else "negative")))  # fmt: skip
-    unfit = unfit_measures(report)  # values kept, but this recording supports no label
-    rows = [
-        (m, v, r, f"not judged: {SHORT_REASONS[unfit[k]]}" if k in unfit else lab)
-        for (m, v, r, lab), k in zip(rows, [*_ROW_KEYS, *([""] * (len(rows) - 9))], strict=True)
-    ]
     shown = [(m, "not measured" if v is None else f"{v:.1f}", r, lab) for m, v, r, lab in rows]
     return pd.DataFrame(shown, columns=["Measure", "Value (deg)", "Reference", "Label"])
-
-
-# The measure each of the first nine rows of values_table shows.
-_ROW_KEYS = ("cva_deg", "head_tilt_deg", "shoulder_tilt_deg", *ROM_KEYS)
 
 
 def asymmetry_table(report: dict[str, Any]) -> pd.DataFrame | None:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from posture.clinical.fitness import unfit_measures
 from posture.measures import ROM_KEYS, SIDE_PAIRS
 
 # Our own measurement error (deg) until the accuracy benchmark replaces it. It is compared
@@ -83,8 +84,6 @@ def summary_values(report: Mapping[str, Any]) -> dict[str, float | None]:
     :func:`at_least_values`) is None here: no label, asymmetry or change is built on it;
     so is a value from a recording that cannot support a finding about it
     (:func:`posture.clinical.fitness.unfit_measures`)."""
-    from posture.clinical.fitness import unfit_measures
-
     summary = report.get("summary") or {}
     rom = summary.get("rom") or {}
     bounded = at_least_values(report)
